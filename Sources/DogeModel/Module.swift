@@ -1,0 +1,1 @@
+// DogeModel module.

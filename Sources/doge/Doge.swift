@@ -1,0 +1,17 @@
+import ArgumentParser
+
+@main
+struct Doge: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doge",
+        abstract: "Doge small language models (SmallDoge), natively in Swift.",
+        discussion: """
+            Loads Doge checkpoints in Hugging Face layout and computes what transformers computes: \
+            logits, tokenization, chat templates. Run `doge help <command>` for each command's options.
+            """,
+        subcommands: [
+            // One line per command; each command lives in its own file in this folder.
+            InfoCommand.self,
+        ]
+    )
+}
