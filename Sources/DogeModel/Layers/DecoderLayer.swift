@@ -1,0 +1,42 @@
+import DogeKernels
+
+/// The feed-forward half of a layer: a dense MLP or a CDMoE.
+public enum FeedForward: Sendable {
+    case mlp(MLP)
+    case moe(CDMoE)
+
+    public func callAsFunction(_ h: Tensor, backend: ComputeBackend) -> Tensor {
+        switch self {
+        case .mlp(let m): return m(h, backend: backend)
+        case .moe(let m): return m(h, backend: backend)
+        }
+    }
+}
+
+/// `DogeDecoderLayer`:
+///   x = input_residual ⊙ x + DMA(RMSNorm_input(x))
+///   x = post_attention_residual ⊙ x + MLP(RMSNorm_post(x))
+public struct DecoderLayer: Sendable {
+    public var inputLayernorm: RMSNorm
+    public var selfAttention: DynamicMaskAttention
+    public var inputResidual: Tensor
+    public var postAttentionLayernorm: RMSNorm
+    public var feedForward: FeedForward
+    public var postAttentionResidual: Tensor
+
+    public func callAsFunction(_ x: Tensor, layout: BatchLayout, cos: [Float], sin: [Float],
+                               cache: LayerKVCache, backend: ComputeBackend) -> Tensor {
+        let attended = selfAttention(inputLayernorm(x), layout: layout, cos: cos, sin: sin, cache: cache, backend: backend)
+        let afterAttention = residualAdd(x, scale: inputResidual, plus: attended)
+        let transformed = feedForward(postAttentionLayernorm(afterAttention), backend: backend)
+        return residualAdd(afterAttention, scale: postAttentionResidual, plus: transformed)
+    }
+}
+
+/// residual ⊙ x + y, with `residual` broadcast over rows.
+func residualAdd(_ x: Tensor, scale residual: Tensor, plus y: Tensor) -> Tensor {
+    var out = y
+    let width = residual.count
+    for i in 0..<out.count { out.data[i] = residual.data[i % width] * x.data[i] + y.data[i] }
+    return out
+}

@@ -1,0 +1,73 @@
+import DogeKernels
+
+/// `nn.Linear`: y = x · Wᵀ + b, with W stored [out, in] as in the checkpoint.
+public struct Linear: Sendable {
+    public var weight: Tensor
+    public var bias: Tensor?
+
+    public init(weight: Tensor, bias: Tensor? = nil) {
+        precondition(weight.rank == 2, "Linear weight must be 2-D")
+        if let bias { precondition(bias.shape == [weight.shape[0]], "Linear bias must be [out]") }
+        self.weight = weight
+        self.bias = bias
+    }
+
+    public var inFeatures: Int { weight.shape[1] }
+    public var outFeatures: Int { weight.shape[0] }
+
+    /// x: [rows, in] → [rows, out].
+    public func callAsFunction(_ x: Tensor, backend: ComputeBackend = .shared) -> Tensor {
+        let rows = x.count / inFeatures
+        precondition(rows * inFeatures == x.count, "Linear input of \(x.count) values is not a multiple of \(inFeatures)")
+        var y = Tensor(zeros: [rows, outFeatures])
+        forward(x.data, rows: rows, into: &y.data, backend: backend)
+        return y
+    }
+
+    /// Raw form for callers that manage their own buffers: out[rows, out] = x[rows, in] · Wᵀ + b.
+    public func forward(_ x: [Float], rows: Int, into out: inout [Float], backend: ComputeBackend = .shared) {
+        let n = outFeatures, k = inFeatures
+        x.withUnsafeBufferPointer { xp in
+            weight.data.withUnsafeBufferPointer { wp in
+                out.withUnsafeMutableBufferPointer { op in
+                    backend.gemm(GemmShape(transB: true, m: rows, n: n, k: k), xp.baseAddress!, wp.baseAddress!, op.baseAddress!)
+                    if let bias {
+                        bias.data.withUnsafeBufferPointer { bp in
+                            for r in 0..<rows { VectorOps.add(bp.baseAddress!, into: op.baseAddress! + r * n, count: n) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `DogeRMSNorm`: w ⊙ x / sqrt(mean(x²) + eps) over the last dimension, in float32.
+public struct RMSNorm: Sendable {
+    public var weight: Tensor
+    public var eps: Float
+
+    public init(weight: Tensor, eps: Float) {
+        self.weight = weight
+        self.eps = eps
+    }
+
+    /// Normalises every consecutive run of `weight.count` values of x.
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        var y = x
+        apply(x.data, into: &y.data)
+        return y
+    }
+
+    public func apply(_ x: [Float], into out: inout [Float]) {
+        let cols = weight.count
+        let rows = x.count / cols
+        x.withUnsafeBufferPointer { xp in
+            weight.data.withUnsafeBufferPointer { wp in
+                out.withUnsafeMutableBufferPointer { op in
+                    VectorOps.rmsNorm(xp.baseAddress!, weight: wp.baseAddress!, eps: eps, rows: rows, cols: cols, out: op.baseAddress!)
+                }
+            }
+        }
+    }
+}
