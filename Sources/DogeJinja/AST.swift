@@ -1,0 +1,76 @@
+/// Expression tree. Every node keeps its source location for error messages.
+struct Expr: Sendable {
+    indirect enum Kind: Sendable {
+        case literal(JinjaValue)
+        case name(String)
+        case list([Expr])
+        case tuple([Expr])
+        case dict([(Expr, Expr)])
+        case attribute(Expr, String)
+        case item(Expr, Expr)
+        case slice(Expr, start: Expr?, stop: Expr?, step: Expr?)
+        case call(Expr, [CallArg])
+        case filter(Expr, name: String, args: [CallArg])
+        case test(Expr, name: String, args: [CallArg], negated: Bool)
+        case unary(UnaryOp, Expr)
+        case binary(BinaryOp, Expr, Expr)
+        case and(Expr, Expr)
+        case or(Expr, Expr)
+        case compare(Expr, [(CompareOp, Expr)])
+        case concat([Expr])
+        case conditional(then: Expr, condition: Expr, otherwise: Expr?)
+    }
+
+    let kind: Kind
+    let loc: SourceLocation
+}
+
+enum CallArg: Sendable {
+    case positional(Expr)
+    case keyword(String, Expr)
+}
+
+enum UnaryOp: Sendable { case not, negate, plus }
+
+enum BinaryOp: String, Sendable {
+    case add = "+", subtract = "-", multiply = "*", divide = "/", floorDivide = "//", modulo = "%", power = "**"
+}
+
+enum CompareOp: String, Sendable {
+    case eq = "==", ne = "!=", lt = "<", le = "<=", gt = ">", ge = ">=", `in` = "in", notIn = "not in"
+}
+
+/// Assignment / loop targets: a name, `ns.attr`, or a tuple of names.
+indirect enum Target: Sendable {
+    case name(String)
+    case attribute(Expr, String)
+    case tuple([Target])
+}
+
+struct MacroParam: Sendable {
+    let name: String
+    let defaultValue: Expr?
+}
+
+/// Statements and template text.
+struct Node: Sendable {
+    indirect enum Kind: Sendable {
+        case text(String)
+        case output(Expr)
+        case `if`([(condition: Expr, body: [Node])], otherwise: [Node])
+        case `for`(target: Target, iterable: Expr, filter: Expr?, body: [Node], otherwise: [Node], recursive: Bool)
+        case set(Target, Expr)
+        case setBlock(Target, filters: [(name: String, args: [CallArg], loc: SourceLocation)], body: [Node])
+        case macro(name: String, params: [MacroParam], body: [Node])
+        case callBlock(call: Expr, params: [MacroParam], body: [Node])
+        case filterBlock(filters: [(name: String, args: [CallArg], loc: SourceLocation)], body: [Node])
+        case `break`
+        case `continue`
+        /// `{% generation %}` and other body-only wrappers.
+        case block([Node])
+        case `do`(Expr)
+    }
+
+    let kind: Kind
+    let loc: SourceLocation
+}
