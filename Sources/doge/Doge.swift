@@ -12,6 +12,7 @@ struct Doge: AsyncParsableCommand {
         subcommands: [
             // One line per command; each command lives in its own file in this folder.
             InfoCommand.self,
+            LogitsCommand.self,
         ]
     )
 }
