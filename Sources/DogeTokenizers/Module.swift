@@ -1,1 +1,0 @@
-// DogeTokenizers module.
