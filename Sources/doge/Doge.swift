@@ -12,6 +12,9 @@ struct Doge: AsyncParsableCommand {
         subcommands: [
             // One line per command; each command lives in its own file in this folder.
             InfoCommand.self,
+            TokenizeCommand.self,
+            DetokenizeCommand.self,
+            TemplateCommand.self,
             LogitsCommand.self,
         ]
     )
