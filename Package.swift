@@ -10,9 +10,12 @@ let package = Package(
         .library(name: "DogeModel", targets: ["DogeModel"]),
         .library(name: "DogeTokenizers", targets: ["DogeTokenizers"]),
         .library(name: "DogeJinja", targets: ["DogeJinja"]),
+        .library(name: "DogeGeneration", targets: ["DogeGeneration"]),
+        .library(name: "DogeTraining", targets: ["DogeTraining"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // Hot SIMD kernels in C: per-function target attributes + run-time CPU dispatch, no build flags.
@@ -21,10 +24,12 @@ let package = Package(
         .target(name: "DogeModel", dependencies: ["DogeKernels"]),
         .target(name: "DogeJinja"),
         .target(name: "DogeTokenizers", dependencies: ["DogeJinja"]),
+        .target(name: "DogeGeneration", dependencies: ["DogeModel", "DogeTokenizers"]),
+        .target(name: "DogeTraining", dependencies: ["DogeModel", "DogeTokenizers", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "doge",
             dependencies: [
-                "DogeKernels", "DogeModel", "DogeTokenizers", "DogeJinja",
+                "DogeKernels", "DogeModel", "DogeTokenizers", "DogeJinja", "DogeGeneration", "DogeTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -32,5 +37,7 @@ let package = Package(
         .testTarget(name: "DogeModelTests", dependencies: ["DogeModel"]),
         .testTarget(name: "DogeTokenizersTests", dependencies: ["DogeTokenizers"]),
         .testTarget(name: "DogeJinjaTests", dependencies: ["DogeJinja"]),
+        .testTarget(name: "DogeGenerationTests", dependencies: ["DogeGeneration"]),
+        .testTarget(name: "DogeTrainingTests", dependencies: ["DogeTraining"]),
     ]
 )

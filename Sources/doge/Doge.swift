@@ -16,6 +16,7 @@ struct Doge: AsyncParsableCommand {
             DetokenizeCommand.self,
             TemplateCommand.self,
             LogitsCommand.self,
+            BenchCommand.self,
         ]
     )
 }

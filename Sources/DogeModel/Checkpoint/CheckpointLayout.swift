@@ -38,6 +38,8 @@ public struct CheckpointLayout: Sendable, Equatable, CustomStringConvertible {
 /// What kind of parameter a tensor is (the Trainer skips weight decay on biases and norms).
 public enum ParameterRole: Sendable, Equatable {
     case weight, bias, norm, residual, embedding
+    /// `self_attn.A`: scales softplus(dt_proj(v)); zero in a new model.
+    case dynamicMaskScale
 }
 
 /// One checkpoint tensor: its Hugging Face key and shape.
@@ -66,7 +68,7 @@ extension DogeConfiguration {
             linear(p + "self_attn.q_proj", out: H * D, in: hid, bias: attentionBias)
             linear(p + "self_attn.k_proj", out: G * D, in: hid, bias: attentionBias)
             linear(p + "self_attn.v_proj", out: G * D, in: hid, bias: attentionBias)
-            specs.append(ParameterSpec(key: p + "self_attn.A", shape: [dtHeads], role: .residual))
+            specs.append(ParameterSpec(key: p + "self_attn.A", shape: [dtHeads], role: .dynamicMaskScale))
             linear(p + "self_attn.dt_proj", out: dtHeads, in: G * D, bias: attentionBias)
             linear(p + "self_attn.o_proj", out: hid, in: H * D, bias: attentionBias)
             if layout.hasQKNorm {
