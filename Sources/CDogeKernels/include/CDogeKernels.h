@@ -1,9 +1,94 @@
 #ifndef CDOGE_KERNELS_H
 #define CDOGE_KERNELS_H
+// Hot SIMD kernels in C: per-function target attributes + run-time CPU dispatch, no build flags.
+#include <stdint.h>
 
 /// 1 when the CPU has AVX-512F (+FMA) and the AVX-512 kernels may run.
 int dk_has_avx512(void);
 /// 1 when the CPU has AVX2 and FMA.
 int dk_has_avx2_fma(void);
+
+// ---- instruction-set level used by every kernel below ------------------------------------
+enum { DK_ISA_PORTABLE = 0, DK_ISA_AVX2 = 1, DK_ISA_AVX512 = 2 };
+/// The level in use: what the CPU supports, capped by `DOGE_ISA` (portable|avx2|avx512) and
+/// by dk_set_isa_limit().
+int dk_isa(void);
+/// Caps the level (tests use it to run the AVX2 kernels on an AVX-512 CPU). Returns the new level.
+int dk_set_isa_limit(int limit);
+/// Caps the level for the calling thread only (tests of one ISA running beside others).
+int dk_set_thread_isa_limit(int limit);
+/// "avx512", "avx2" or "portable".
+const char *dk_isa_name(int isa);
+
+// ---- thread pool ---------------------------------------------------------------------------
+/// A job: run share `part` of `nparts` (part 0 runs on the calling thread).
+typedef void (*dk_job_fn)(void *ctx, int part, int nparts);
+typedef struct dk_pool dk_pool;
+/// `nthreads` counts the caller: it starts nthreads-1 workers that spin while work flows and
+/// park on a condition variable after `spin_us` idle microseconds.
+dk_pool *dk_pool_create(int nthreads, int spin_us);
+int dk_pool_size(const dk_pool *pool);
+/// Runs fn(ctx, 0..nparts-1) and returns when all parts are done. Re-entrant or concurrent
+/// calls (while the pool is busy) run all parts serially on the caller.
+void dk_pool_run(dk_pool *pool, dk_job_fn fn, void *ctx, int nparts);
+/// Number of parked workers (for tests/diagnostics).
+int dk_pool_sleepers(const dk_pool *pool);
+
+// ---- SGEMM ---------------------------------------------------------------------------------
+/// 1 when dk_sgemm has a SIMD kernel at level `isa` (else the caller uses its portable fallback).
+int dk_sgemm_available(int isa);
+/// Row-major C = alpha·op(A)·op(B) + beta·C on one thread. Returns 0 (doing nothing) when no
+/// SIMD kernel is available. beta == 0 never reads C.
+int dk_sgemm(int transA, int transB, long m, long n, long k, float alpha, const float *a, long lda,
+             const float *b, long ldb, float beta, float *c, long ldc);
+/// dk_sgemm with the kernel level given (capped by what the CPU has).
+int dk_sgemm_isa(int isa, int transA, int transB, long m, long n, long k, float alpha, const float *a,
+                 long lda, const float *b, long ldb, float beta, float *c, long ldc);
+typedef struct {
+    int transA, transB;
+    long m, n, k;
+    float alpha, beta;
+    const float *a, *b;
+    float *c;
+    long lda, ldb, ldc;
+    void *cblas;  ///< optional cblas_sgemm to run each part with instead of dk_sgemm
+    int isa;      ///< kernel level for dk_sgemm_isa
+} dk_sgemm_args;
+/// Pool job: computes share `part` of a dk_sgemm_args product (split by N, or by M when N is small).
+void dk_sgemm_job(void *ctx, int part, int nparts);
+
+// ---- GEMV ----------------------------------------------------------------------------------
+/// y[i] = alpha·(W[i,:]·x) + beta·y[i], i < n; W is [n,k] with row stride ldw. beta == 0 never reads y.
+void dk_sgemv(long n, long k, float alpha, const float *w, long ldw, const float *x, float beta, float *y);
+/// y[j] = alpha·Σ_p x[p]·B[p,j] + beta·y[j], j < n; B is [k,n] with row stride ldb (x·B).
+void dk_sgemv_t(long n, long k, float alpha, const float *b, long ldb, const float *x, float beta, float *y);
+void dk_sgemv_isa(int isa, long n, long k, float alpha, const float *w, long ldw, const float *x, float beta, float *y);
+void dk_sgemv_t_isa(int isa, long n, long k, float alpha, const float *b, long ldb, const float *x, float beta, float *y);
+typedef struct {
+    int trans;  ///< 0: dk_sgemv (W[n,k]); 1: dk_sgemv_t (B[k,n])
+    long n, k, ld;
+    float alpha, beta;
+    const float *w, *x;
+    float *y;
+    int isa;
+} dk_sgemv_args;
+/// Pool job: splits the n outputs.
+void dk_sgemv_job(void *ctx, int part, int nparts);
+
+// ---- element-wise / row-wise ops -------------------------------------------------------------
+void dk_rmsnorm(const float *x, const float *w, float eps, long rows, long cols, float *out);
+/// In-place softmax of one row. Entries far below the max (masked -3.4e38, -inf) give exactly 0.
+void dk_softmax(float *x, long n);
+void dk_silu_mul(const float *gate, const float *up, long n, float *out);
+void dk_add(const float *x, float *y, long n);                 ///< y += x
+void dk_axpy(float alpha, const float *x, float *y, long n);   ///< y += alpha·x
+void dk_scale(float alpha, const float *x, float *out, long n); ///< out = alpha·x (out may be x)
+void dk_mul(const float *a, const float *b, float *out, long n); ///< out = a ⊙ b
+/// out = exp(x); rel. error ≤ ~3e-6; results below FLT_MIN flush to 0.
+void dk_exp(const float *x, float *out, long n);
+/// out = softplus(x) = log1p(exp(x)), identity for x > 20 (PyTorch threshold).
+void dk_softplus(const float *x, float *out, long n);
+void dk_bf16_to_f32(const uint16_t *src, float *dst, long n);
+void dk_f16_to_f32(const uint16_t *src, float *dst, long n);
 
 #endif

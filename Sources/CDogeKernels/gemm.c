@@ -1,0 +1,263 @@
+// Packed GotoBLAS-style SGEMM: pack op(B) into KC×NR slivers (L1) and op(A) into MC×KC blocks
+// (L2), then run a register-tile micro-kernel. Packing absorbs the transposes, so one kernel
+// serves all four combinations. Kernels get their ISA from per-function target attributes and
+// are chosen at run time (no build flags), see dk_isa().
+#include "CDogeKernels.h"
+#include <stdlib.h>
+#include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+typedef void (*dk_kernel)(long kc, const float *pa, const float *pb, float *c, long ldc,
+                          float alpha, float beta);
+
+typedef struct {
+    int mr, nr;
+    long kc, mc, nc;  // cache blocking: A block MC×KC lives in L2, B block KC×NC in L3
+    dk_kernel kern;
+} dk_gemm_cfg;
+
+// C_tile = alpha·acc + beta·C_tile, never reading C when beta == 0 (garbage/NaN must not leak).
+#define DK_STORE(ST, LD, ADD, MUL, SET1, cptr, acc)                                              \
+    do {                                                                                         \
+        if (beta == 0.0f) ST(cptr, MUL(SET1(alpha), acc));                                       \
+        else if (beta == 1.0f) ST(cptr, ADD(LD(cptr), MUL(SET1(alpha), acc)));                   \
+        else ST(cptr, ADD(MUL(SET1(beta), LD(cptr)), MUL(SET1(alpha), acc)));                    \
+    } while (0)
+
+#if defined(__x86_64__)
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+// 6×16 tile: 12 ymm accumulators + 2 B loads + 1 broadcast = 15 of 16 registers.
+static void kern_avx2_6x16(long kc, const float *pa, const float *pb, float *c, long ldc,
+                           float alpha, float beta) {
+    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    for (long p = 0; p < kc; p++) {
+        __m256 b0 = _mm256_load_ps(pb), b1 = _mm256_load_ps(pb + 8), a;
+        _mm_prefetch((const char *)(pb + 64), _MM_HINT_T0);
+        a = _mm256_broadcast_ss(pa + 0); c00 = _mm256_fmadd_ps(a, b0, c00); c01 = _mm256_fmadd_ps(a, b1, c01);
+        a = _mm256_broadcast_ss(pa + 1); c10 = _mm256_fmadd_ps(a, b0, c10); c11 = _mm256_fmadd_ps(a, b1, c11);
+        a = _mm256_broadcast_ss(pa + 2); c20 = _mm256_fmadd_ps(a, b0, c20); c21 = _mm256_fmadd_ps(a, b1, c21);
+        a = _mm256_broadcast_ss(pa + 3); c30 = _mm256_fmadd_ps(a, b0, c30); c31 = _mm256_fmadd_ps(a, b1, c31);
+        a = _mm256_broadcast_ss(pa + 4); c40 = _mm256_fmadd_ps(a, b0, c40); c41 = _mm256_fmadd_ps(a, b1, c41);
+        a = _mm256_broadcast_ss(pa + 5); c50 = _mm256_fmadd_ps(a, b0, c50); c51 = _mm256_fmadd_ps(a, b1, c51);
+        pa += 6; pb += 16;
+    }
+#define ST8(p, v) _mm256_storeu_ps(p, v)
+#define S8(r, a0, a1) DK_STORE(ST8, _mm256_loadu_ps, _mm256_add_ps, _mm256_mul_ps, _mm256_set1_ps, c + (r) * ldc, a0); \
+                      DK_STORE(ST8, _mm256_loadu_ps, _mm256_add_ps, _mm256_mul_ps, _mm256_set1_ps, c + (r) * ldc + 8, a1)
+    S8(0, c00, c01); S8(1, c10, c11); S8(2, c20, c21); S8(3, c30, c31); S8(4, c40, c41); S8(5, c50, c51);
+#undef S8
+#undef ST8
+}
+#pragma clang attribute pop
+
+#pragma clang attribute push(__attribute__((target("avx512f,avx512vl,avx512dq,avx2,fma"))), apply_to = function)
+// 12×32 tile: 24 zmm accumulators + 2 B loads + 1 broadcast of 32 registers.
+static void kern_avx512_12x32(long kc, const float *pa, const float *pb, float *c, long ldc,
+                              float alpha, float beta) {
+    __m512 acc[12][2];
+    for (int i = 0; i < 12; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    for (long p = 0; p < kc; p++) {
+        __m512 b0 = _mm512_load_ps(pb), b1 = _mm512_load_ps(pb + 16);
+        _mm_prefetch((const char *)(pb + 128), _MM_HINT_T0);
+#pragma clang loop unroll(full)
+        for (int i = 0; i < 12; i++) {
+            __m512 a = _mm512_set1_ps(pa[i]);
+            acc[i][0] = _mm512_fmadd_ps(a, b0, acc[i][0]);
+            acc[i][1] = _mm512_fmadd_ps(a, b1, acc[i][1]);
+        }
+        pa += 12; pb += 32;
+    }
+#define ST16(p, v) _mm512_storeu_ps(p, v)
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 12; i++) {
+        DK_STORE(ST16, _mm512_loadu_ps, _mm512_add_ps, _mm512_mul_ps, _mm512_set1_ps, c + i * ldc, acc[i][0]);
+        DK_STORE(ST16, _mm512_loadu_ps, _mm512_add_ps, _mm512_mul_ps, _mm512_set1_ps, c + i * ldc + 16, acc[i][1]);
+    }
+#undef ST16
+}
+#pragma clang attribute pop
+#endif
+
+static const dk_gemm_cfg cfg_avx2 = {6, 16, 256, 120, 2048, NULL};
+static const dk_gemm_cfg cfg_avx512 = {12, 32, 256, 192, 4096, NULL};
+
+static int gemm_cfg(int isa, dk_gemm_cfg *cfg) {
+#if defined(__x86_64__)
+    if (isa > dk_isa()) isa = dk_isa();
+    if (isa >= DK_ISA_AVX512) { *cfg = cfg_avx512; cfg->kern = kern_avx512_12x32; return 1; }
+    if (isa >= DK_ISA_AVX2) { *cfg = cfg_avx2; cfg->kern = kern_avx2_6x16; return 1; }
+#endif
+    (void)cfg_avx2; (void)cfg_avx512;
+    return 0;
+}
+
+int dk_sgemm_available(int isa) {
+    dk_gemm_cfg cfg;
+    return gemm_cfg(isa, &cfg);
+}
+
+// op(A)[i0.., p0..] packed as MR-row slivers, k-major inside a sliver, zero-padded to MR rows.
+static void pack_a(int mr, long mc, long kc, const float *a, long lda, int trans, float *pa) {
+    for (long i0 = 0; i0 < mc; i0 += mr, pa += (long)mr * kc) {
+        long rows = mc - i0 < mr ? mc - i0 : mr;
+        if (trans) {  // A(i,p) = a[p*lda + i]: MR contiguous floats per p
+            for (long p = 0; p < kc; p++) {
+                const float *src = a + p * lda + i0;
+                float *dst = pa + p * mr;
+                long i = 0;
+                for (; i < rows; i++) dst[i] = src[i];
+                for (; i < mr; i++) dst[i] = 0;
+            }
+        } else {      // A(i,p) = a[i*lda + p]: read rows contiguously, write with stride MR
+            for (long i = 0; i < rows; i++) {
+                const float *src = a + (i0 + i) * lda;
+                for (long p = 0; p < kc; p++) pa[p * mr + i] = src[p];
+            }
+            for (long i = rows; i < mr; i++)
+                for (long p = 0; p < kc; p++) pa[p * mr + i] = 0;
+        }
+    }
+}
+
+// op(B)[p0.., j0..] packed as NR-column slivers, k-major inside a sliver, zero-padded to NR.
+static void pack_b(int nr, long nc, long kc, const float *b, long ldb, int trans, float *pb) {
+    for (long j0 = 0; j0 < nc; j0 += nr, pb += (long)nr * kc) {
+        long cols = nc - j0 < nr ? nc - j0 : nr;
+        if (!trans) {  // B(p,j) = b[p*ldb + j]
+            for (long p = 0; p < kc; p++) {
+                const float *src = b + p * ldb + j0;
+                float *dst = pb + p * nr;
+                long j = 0;
+                for (; j < cols; j++) dst[j] = src[j];
+                for (; j < nr; j++) dst[j] = 0;
+            }
+        } else {       // B(p,j) = b[j*ldb + p] (weights [N,K]): rows of W become columns
+            for (long j = 0; j < cols; j++) {
+                const float *src = b + (j0 + j) * ldb;
+                for (long p = 0; p < kc; p++) pb[p * nr + j] = src[p];
+            }
+            for (long j = cols; j < nr; j++)
+                for (long p = 0; p < kc; p++) pb[p * nr + j] = 0;
+        }
+    }
+}
+
+// Per-thread packing buffers, grown on demand and kept (pool threads are persistent).
+static _Thread_local float *tl_buf;
+static _Thread_local size_t tl_cap;
+
+static float *scratch(size_t floats) {
+    if (floats > tl_cap) {
+        free(tl_buf);
+        tl_cap = floats;
+        tl_buf = aligned_alloc(64, ((floats * sizeof(float)) + 63) / 64 * 64);
+    }
+    return tl_buf;
+}
+
+static void scale_c(long m, long n, float beta, float *c, long ldc) {
+    for (long i = 0; i < m; i++) {
+        float *row = c + i * ldc;
+        if (beta == 0.0f) memset(row, 0, (size_t)n * sizeof(float));
+        else if (beta != 1.0f) for (long j = 0; j < n; j++) row[j] *= beta;
+    }
+}
+
+static void sgemm_blocked(const dk_gemm_cfg *cf, int ta, int tb, long m, long n, long k, float alpha,
+                          const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc) {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0 || alpha == 0.0f) { scale_c(m, n, beta, c, ldc); return; }
+    const int mr = cf->mr, nr = cf->nr;
+    long kcMax = k < cf->kc ? k : cf->kc;
+    long mcMax = (m < cf->mc ? m : cf->mc) + mr;
+    long ncMax = (n < cf->nc ? n : cf->nc) + nr;
+    float *pb = scratch((size_t)(kcMax * (mcMax + ncMax)) + 16 * 16);
+    float *pa = pb + kcMax * ncMax;
+    float tmp[16 * 32] __attribute__((aligned(64)));  // edge tiles land here first
+
+    for (long jc = 0; jc < n; jc += cf->nc) {
+        long nc = n - jc < cf->nc ? n - jc : cf->nc;
+        for (long pc = 0; pc < k; pc += cf->kc) {
+            long kc = k - pc < cf->kc ? k - pc : cf->kc;
+            float be = pc == 0 ? beta : 1.0f;  // later k-blocks accumulate
+            pack_b(nr, nc, kc, tb ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, tb, pb);
+            for (long ic = 0; ic < m; ic += cf->mc) {
+                long mc = m - ic < cf->mc ? m - ic : cf->mc;
+                pack_a(mr, mc, kc, ta ? a + pc * lda + ic : a + ic * lda + pc, lda, ta, pa);
+                for (long jr = 0; jr < nc; jr += nr) {
+                    long nrr = nc - jr < nr ? nc - jr : nr;
+                    for (long ir = 0; ir < mc; ir += mr) {
+                        long mrr = mc - ir < mr ? mc - ir : mr;
+                        float *cp = c + (ic + ir) * ldc + jc + jr;
+                        const float *ap = pa + ir * kc, *bp = pb + jr * kc;
+                        if (mrr == mr && nrr == nr) {
+                            cf->kern(kc, ap, bp, cp, ldc, alpha, be);
+                        } else {
+                            cf->kern(kc, ap, bp, tmp, nr, 1.0f, 0.0f);
+                            for (long i = 0; i < mrr; i++)
+                                for (long j = 0; j < nrr; j++) {
+                                    float v = alpha * tmp[i * nr + j];
+                                    float *d = cp + i * ldc + j;
+                                    *d = be == 0.0f ? v : (be == 1.0f ? *d + v : be * *d + v);
+                                }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+int dk_sgemm(int transA, int transB, long m, long n, long k, float alpha, const float *a, long lda,
+             const float *b, long ldb, float beta, float *c, long ldc) {
+    return dk_sgemm_isa(DK_ISA_AVX512, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+int dk_sgemm_isa(int isa, int transA, int transB, long m, long n, long k, float alpha, const float *a,
+                 long lda, const float *b, long ldb, float beta, float *c, long ldc) {
+    dk_gemm_cfg cfg;
+    if (!gemm_cfg(isa, &cfg)) return 0;
+    sgemm_blocked(&cfg, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return 1;
+}
+
+// Split along N (preferred: each thread streams its own share of the weights) or along M,
+// in whole register tiles so no tile straddles two threads.
+static void part_range(long total, long unit, int part, int nparts, long *lo, long *hi) {
+    long units = (total + unit - 1) / unit;
+    long per = units / nparts, extra = units % nparts;
+    long u0 = part * per + (part < extra ? part : extra);
+    long u1 = u0 + per + (part < extra ? 1 : 0);
+    *lo = u0 * unit < total ? u0 * unit : total;
+    *hi = u1 * unit < total ? u1 * unit : total;
+}
+
+typedef void (*cblas_sgemm_fn)(int, int, int, int, int, int, float, const float *, int, const float *,
+                               int, float, float *, int);
+
+static void run_part(const dk_sgemm_args *g, long m, long n, const float *a, const float *b, float *c) {
+    if (g->cblas)  // a single-threaded BLAS call per part: our pool does the threading
+        ((cblas_sgemm_fn)g->cblas)(101, g->transA ? 112 : 111, g->transB ? 112 : 111, (int)m, (int)n,
+                                   (int)g->k, g->alpha, a, (int)g->lda, b, (int)g->ldb, g->beta, c, (int)g->ldc);
+    else
+        dk_sgemm_isa(g->isa, g->transA, g->transB, m, n, g->k, g->alpha, a, g->lda, b, g->ldb, g->beta, c, g->ldc);
+}
+
+void dk_sgemm_job(void *ctx, int part, int nparts) {
+    const dk_sgemm_args *g = ctx;
+    long lo, hi;
+    if (g->n >= g->m || g->m < 24L * nparts) {
+        part_range(g->n, 32, part, nparts, &lo, &hi);
+        if (lo >= hi) return;
+        const float *b = g->transB ? g->b + lo * g->ldb : g->b + lo;
+        run_part(g, g->m, hi - lo, g->a, b, g->c + lo);
+    } else {
+        part_range(g->m, 24, part, nparts, &lo, &hi);
+        if (lo >= hi) return;
+        const float *a = g->transA ? g->a + lo : g->a + lo * g->lda;
+        run_part(g, hi - lo, g->n, a, g->b, g->c + lo * g->ldc);
+    }
+}
