@@ -27,8 +27,8 @@ struct Lexer {
     /// jinja2's `line_starting`: the last consumed character was a newline (or nothing was consumed yet).
     private var lineStarting = true
 
-    private static let operators: [String] = [
-        "//", "**", "==", "!=", "<=", ">=",
+    private static let twoCharOperators: Set<String> = ["//", "**", "==", "!=", "<=", ">="]
+    private static let oneCharOperators: Set<Unicode.Scalar> = [
         "+", "-", "/", "*", "%", "~", "[", "]", "(", ")", "{", "}", "<", ">", "=", ".", ":", "|", ",", ";",
     ]
 
@@ -124,7 +124,7 @@ struct Lexer {
             }
         }
         if end > start {
-            tokens.append(Token(kind: .text(String(String.UnicodeScalarView(src[start..<end]))), loc: location(at)))
+            tokens.append(Token(kind: .text(makeString(src[start..<end])), loc: location(at)))
         }
     }
 
@@ -133,7 +133,7 @@ struct Lexer {
         var i = tagStart + 2
         if i < src.count, src[i] == "-" || src[i] == "+" { i += 1 }
         while i < src.count, isPythonSpace(src[i]) { i += 1 }
-        guard i + 3 <= src.count, String(String.UnicodeScalarView(src[i..<i + 3])) == "raw" else { return nil }
+        guard i + 3 <= src.count, makeString(src[i..<i + 3]) == "raw" else { return nil }
         i += 3
         while i < src.count, isPythonSpace(src[i]) { i += 1 }
         if i + 2 < src.count, src[i] == "-", src[i + 1] == "%", src[i + 2] == "}" {
@@ -155,7 +155,7 @@ struct Lexer {
             let sign: Unicode.Scalar? = j < src.count && (src[j] == "-" || src[j] == "+") ? src[j] : nil
             if sign != nil { j += 1 }
             while j < src.count, isPythonSpace(src[j]) { j += 1 }
-            guard j + 6 <= src.count, String(String.UnicodeScalarView(src[j..<j + 6])) == "endraw" else { continue }
+            guard j + 6 <= src.count, makeString(src[j..<j + 6]) == "endraw" else { continue }
             j += 6
             while j < src.count, isPythonSpace(src[j]) { j += 1 }
             guard let end = matchTagEnd(at: j, close: "%") else { continue }
@@ -226,14 +226,14 @@ struct Lexer {
             let kind: TokenKind
             if c == "'" || c == "\"" {
                 (kind, i) = try lexString(at: i)
-            } else if c.properties.numericType == .decimal && c.isASCII {
+            } else if Self.isASCIIDigit(c) {
                 (kind, i) = lexNumber(at: i)
-            } else if c == "_" || c.properties.isXIDStart {
+            } else if Self.isNameStart(c) {
                 var j = i + 1
-                while j < src.count, src[j] == "_" || src[j].properties.isXIDContinue { j += 1 }
-                kind = .name(String(String.UnicodeScalarView(src[i..<j])))
+                while j < src.count, Self.isNameContinue(src[j]) { j += 1 }
+                kind = .name(makeString(src[i..<j]))
                 i = j
-            } else if let op = Self.operators.first(where: { matches($0, at: i) }) {
+            } else if let op = lexOperator(at: i) {
                 kind = .op(op)
                 i += op.unicodeScalars.count
                 switch op {
@@ -265,16 +265,32 @@ struct Lexer {
         return nil
     }
 
-    private func matches(_ op: String, at i: Int) -> Bool {
-        var k = i
-        for s in op.unicodeScalars {
-            guard k < src.count, src[k] == s else { return false }
-            k += 1
+    /// Longest operator at `i` (two-character operators first).
+    private func lexOperator(at i: Int) -> String? {
+        let c = src[i]
+        if i + 1 < src.count {
+            let pair = makeString([c, src[i + 1]])
+            if Self.twoCharOperators.contains(pair) { return pair }
         }
-        return true
+        return Self.oneCharOperators.contains(c) ? String(c) : nil
     }
 
-    private func isDigit(_ k: Int) -> Bool { k < src.count && src[k].isASCII && src[k].properties.numericType == .decimal }
+    private func isDigit(_ k: Int) -> Bool { k < src.count && Self.isASCIIDigit(src[k]) }
+
+    private static func isASCIIDigit(_ c: Unicode.Scalar) -> Bool { c.value >= 0x30 && c.value <= 0x39 }
+
+    /// Identifiers: ASCII fast path, Unicode identifiers as Python allows them.
+    private static func isNameStart(_ c: Unicode.Scalar) -> Bool {
+        switch c.value {
+        case 0x41...0x5A, 0x61...0x7A, 0x5F: return true
+        case 0..<0x80: return false
+        default: return c.properties.isXIDStart
+        }
+    }
+
+    private static func isNameContinue(_ c: Unicode.Scalar) -> Bool {
+        isNameStart(c) || isASCIIDigit(c) || (c.value >= 0x80 && c.properties.isXIDContinue)
+    }
 
     /// Integers and floats (`1`, `1_000`, `1.5`, `1e5`, `2.5e-3`).
     private func lexNumber(at start: Int) -> (TokenKind, Int) {
@@ -296,7 +312,7 @@ struct Lexer {
                 digits()
             }
         }
-        let text = String(String.UnicodeScalarView(src[start..<i])).replacingOccurrences(of: "_", with: "")
+        let text = makeString(src[start..<i].filter { $0 != "_" })
         if !isFloat, let v = Int(text) { return (.int(v), i) }
         return (.float(Double(text) ?? .infinity), i)
     }
@@ -305,10 +321,10 @@ struct Lexer {
     private func lexString(at start: Int) throws -> (TokenKind, Int) {
         let quote = src[start]
         var i = start + 1
-        var out = String.UnicodeScalarView()
+        var out: [Unicode.Scalar] = []
         while i < src.count {
             let c = src[i]
-            if c == quote { return (.string(String(out)), i + 1) }
+            if c == quote { return (.string(makeString(out)), i + 1) }
             if c == "\\", i + 1 < src.count {
                 let e = src[i + 1]
                 i += 2
@@ -335,7 +351,7 @@ struct Lexer {
                 case "x", "u", "U":
                     let width = e == "x" ? 2 : e == "u" ? 4 : 8
                     guard i + width <= src.count,
-                        let v = UInt32(String(String.UnicodeScalarView(src[i..<i + width])), radix: 16),
+                        let v = UInt32(makeString(src[i..<i + width]), radix: 16),
                         let s = Unicode.Scalar(v)
                     else { throw fail("truncated \\\(e) escape in string", at: i - 2) }
                     out.append(s)
@@ -352,4 +368,12 @@ struct Lexer {
         }
         throw fail("unterminated string", at: start)
     }
+}
+
+/// Builds a String from scalars via UTF-8 (much faster than appending to a UnicodeScalarView).
+func makeString<S: Sequence>(_ scalars: S) -> String where S.Element == Unicode.Scalar {
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(scalars.underestimatedCount)
+    for s in scalars { UTF8.encode(s) { bytes.append($0) } }
+    return String(decoding: bytes, as: UTF8.self)
 }

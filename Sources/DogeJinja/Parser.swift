@@ -375,7 +375,7 @@ struct Parser {
 
     private mutating func parseMath2() throws -> Expr {
         var left = try parsePow()
-        while case .op(let o) = current.kind, ["*", "/", "//", "%"].contains(o) {
+        while case .op(let o) = current.kind, o == "*" || o == "/" || o == "//" || o == "%" {
             pos += 1
             left = Expr(kind: .binary(BinaryOp(rawValue: o)!, left, try parsePow()), loc: left.loc)
         }
@@ -573,7 +573,7 @@ struct Parser {
     /// jinja2 allows one argument without parentheses: `x is divisibleby 3`.
     private func startsBareTestArgument() -> Bool {
         switch current.kind {
-        case .name(let n): return !["else", "or", "and"].contains(n)
+        case .name(let n): return n != "else" && n != "or" && n != "and"
         case .string, .int, .float: return true
         case .op(let o): return o == "(" || o == "[" || o == "{"
         default: return false
