@@ -52,6 +52,15 @@ struct MacroParam: Sendable {
     let defaultValue: Expr?
 }
 
+struct MacroDefinition: Sendable {
+    let name: String
+    let params: [MacroParam]
+    let body: [Node]
+    /// Whether extra positional / unknown keyword arguments are accepted (the body reads `varargs` / `kwargs`).
+    let catchesVarargs: Bool
+    let catchesKwargs: Bool
+}
+
 /// Statements and template text.
 struct Node: Sendable {
     indirect enum Kind: Sendable {
@@ -61,8 +70,8 @@ struct Node: Sendable {
         case `for`(target: Target, iterable: Expr, filter: Expr?, body: [Node], otherwise: [Node], recursive: Bool)
         case set(Target, Expr)
         case setBlock(Target, filters: [(name: String, args: [CallArg], loc: SourceLocation)], body: [Node])
-        case macro(name: String, params: [MacroParam], body: [Node])
-        case callBlock(call: Expr, params: [MacroParam], body: [Node])
+        case macro(MacroDefinition)
+        case callBlock(call: Expr, caller: MacroDefinition)
         case filterBlock(filters: [(name: String, args: [CallArg], loc: SourceLocation)], body: [Node])
         case `break`
         case `continue`

@@ -233,6 +233,10 @@ extension Interpreter {
             }
         }
         switch (op, a, b) {
+        case (.modulo, .string(let format), _):
+            // Python printf-style formatting: a list stands in for a tuple of arguments.
+            if case .array(let items) = b { return .string(try PyString.percentFormat(format, items)) }
+            return .string(try PyString.percentFormat(format, [b]))
         case (.add, .string(let x), .string(let y)):
             let s = x + y
             try checkSize(s)

@@ -22,10 +22,10 @@ final class Scope {
 
 /// A `{% macro %}` (or the `caller` of a call block) with the scope it was defined in.
 struct Macro {
-    let name: String
-    let params: [MacroParam]
-    let body: [Node]
+    let definition: MacroDefinition
     let closure: Scope
+
+    var name: String { definition.name }
 }
 
 /// State behind the `loop` variable.
@@ -128,12 +128,12 @@ final class Interpreter {
                 v = try located(f.loc) { try Filters.apply(f.name, v, try self.evalArgs(f.args, scope), self) }
             }
             try assign(target, v, scope, node.loc)
-        case .macro(let name, let params, let body):
-            let m = Macro(name: name, params: params, body: body, closure: scope)
-            scope.vars[name] = .opaque(JinjaOpaque(.macro(m)))
-        case .callBlock(let call, let params, let body):
+        case .macro(let definition):
+            let m = Macro(definition: definition, closure: scope)
+            scope.vars[definition.name] = .opaque(JinjaOpaque(.macro(m)))
+        case .callBlock(let call, let definition):
             guard case .call(let callee, let args) = call.kind else { break }
-            let caller = Macro(name: "caller", params: params, body: body, closure: scope)
+            let caller = Macro(definition: definition, closure: scope)
             var arguments = try evalArgs(args, scope)
             arguments.keyword.append(("caller", .opaque(JinjaOpaque(.macro(caller)))))
             let fn = try eval(callee, scope)
@@ -233,29 +233,36 @@ final class Interpreter {
         if callDepth > options.limits.maxRecursionDepth {
             throw TemplateError(.limitExceeded, "macro recursion deeper than \(options.limits.maxRecursionDepth)")
         }
+        let def = m.definition
         let scope = Scope(parent: m.closure)
         var varargs: [JinjaValue] = []
         for (i, v) in args.positional.enumerated() {
-            if i < m.params.count { scope.vars[m.params[i].name] = v } else { varargs.append(v) }
+            if i < def.params.count { scope.vars[def.params[i].name] = v } else { varargs.append(v) }
+        }
+        if !varargs.isEmpty && !def.catchesVarargs {
+            throw TemplateError(.type, "macro '\(def.name)' takes not more than \(def.params.count) argument(s)")
         }
         var kwargs = OrderedObject()
         for (k, v) in args.keyword {
-            if m.params.contains(where: { $0.name == k }) {
+            if def.params.contains(where: { $0.name == k }) {
+                if scope.vars[k] != nil { throw TemplateError(.type, "macro '\(def.name)' got multiple values for argument '\(k)'") }
                 scope.vars[k] = v
             } else if k == "caller" {
                 scope.vars[k] = v
-            } else {
+            } else if def.catchesKwargs {
                 kwargs[k] = v
+            } else {
+                throw TemplateError(.type, "macro '\(def.name)' takes no keyword argument '\(k)'")
             }
         }
         // Defaults are evaluated at call time in the macro's scope, so they may refer to earlier parameters.
-        for p in m.params where scope.vars[p.name] == nil {
+        for p in def.params where scope.vars[p.name] == nil {
             scope.vars[p.name] = try p.defaultValue.map { try eval($0, scope) } ?? .undefined
         }
         scope.vars["varargs"] = .array(varargs)
         scope.vars["kwargs"] = .object(kwargs)
         var out = ""
-        _ = try execute(m.body, scope, &out)
+        _ = try execute(def.body, scope, &out)
         return .string(out)
     }
 

@@ -81,8 +81,10 @@ enum Methods {
             return .int(PyString.count(s, sub))
         case "join":
             let items = try Filters.iterate(try args.bind(["iterable"], function: name)[0] ?? .undefined)
-            return .string(try items.map { v -> String in
-                guard case .string(let x) = v else { throw TemplateError(.type, "sequence item: expected str instance, \(v.typeName) found") }
+            return .string(try items.enumerated().map { i, v -> String in
+                guard case .string(let x) = v else {
+                    throw TemplateError(.type, "sequence item \(i): expected str instance, \(v.typeName) found")
+                }
                 return x
             }.joined(separator: s))
         case "isdigit": return .bool(!s.isEmpty && s.unicodeScalars.allSatisfy { $0.properties.numericType != nil })

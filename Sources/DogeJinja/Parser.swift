@@ -201,9 +201,15 @@ struct Parser {
         let name = try expectName()
         let params = try parseSignature()
         try expectBlockEnd()
+        let bodyStart = pos
         let (body, _) = try parseBody(until: ["endmacro"])
+        // jinja2 lets a macro take extra arguments only if its body mentions `varargs` / `kwargs`.
+        let bodyTokens = tokens[bodyStart..<pos]
+        let usesVarargs = bodyTokens.contains { $0.kind == .name("varargs") }
+        let usesKwargs = bodyTokens.contains { $0.kind == .name("kwargs") }
         try expectBlockEnd()
-        return Node(kind: .macro(name: name, params: params, body: body), loc: loc)
+        let macro = MacroDefinition(name: name, params: params, body: body, catchesVarargs: usesVarargs, catchesKwargs: usesKwargs)
+        return Node(kind: .macro(macro), loc: loc)
     }
 
     private mutating func parseCallBlock(_ loc: SourceLocation) throws -> Node {
@@ -213,7 +219,8 @@ struct Parser {
         try expectBlockEnd()
         let (body, _) = try parseBody(until: ["endcall"])
         try expectBlockEnd()
-        return Node(kind: .callBlock(call: call, params: params, body: body), loc: loc)
+        let caller = MacroDefinition(name: "caller", params: params, body: body, catchesVarargs: false, catchesKwargs: false)
+        return Node(kind: .callBlock(call: call, caller: caller), loc: loc)
     }
 
     /// `(a, b=default, ...)` for macros and call blocks.
