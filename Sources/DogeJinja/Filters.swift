@@ -178,7 +178,9 @@ enum Filters {
             let left = marg / 2 + (marg & width & 1)
             return .string(String(repeating: " ", count: left) + s + String(repeating: " ", count: marg - left))
         case "attr":
+            // Attribute only, never an item: a dict's keys are not attributes (jinja2's sandboxed getattr).
             guard let n = try bind(["name"])[0] else { throw TemplateError(.type, "attr needs a name") }
+            if case .object = value { return .undefined }
             return try interp.getAttribute(value, n.pythonString)
         default:
             throw TemplateError(.syntax, "No filter named '\(name)'.")
