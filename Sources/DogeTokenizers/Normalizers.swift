@@ -15,12 +15,15 @@ enum TokenizerPattern: Sendable {
         }
     }
 
-    /// Non-overlapping matches, left to right.
-    func matches(in text: [UInt32]) -> [Range<Int>] {
+    /// Non-overlapping matches, left to right, relative to the start of `text`.
+    func matches(in text: [UInt32]) -> [Range<Int>] { matches(in: text[...]) }
+
+    func matches(in slice: ArraySlice<UInt32>) -> [Range<Int>] {
         switch self {
         case let .regex(regex):
-            return regex.matches(in: text)
+            return slice.withUnsafeBufferPointer { regex.matches(in: $0) }
         case let .literal(needle):
+            let text = Array(slice)
             guard !needle.isEmpty, needle.count <= text.count else { return [] }
             var result: [Range<Int>] = []
             var position = 0

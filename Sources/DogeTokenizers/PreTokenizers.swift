@@ -1,10 +1,3 @@
-/// A piece of text moving through the pre-tokenizers, as Unicode scalars.
-struct Piece {
-    var scalars: [UInt32]
-    /// True when the piece begins at offset 0 of the original input (Metaspace's "first").
-    var atOrigin: Bool
-}
-
 /// How a `Split`-style pre-tokenizer treats the delimiters it finds.
 enum SplitBehavior: String, Sendable {
     case removed = "Removed"
@@ -70,6 +63,7 @@ enum SplitBehavior: String, Sendable {
 }
 
 /// Spans covering `0..<count` from a sorted list of match ranges (empty matches included).
+/// All ranges here are relative to the start of the piece.
 func spans(count: Int, matches: [Range<Int>], invert: Bool = false) -> [(range: Range<Int>, isMatch: Bool)] {
     var out: [(range: Range<Int>, isMatch: Bool)] = []
     var previous = 0
@@ -83,8 +77,10 @@ func spans(count: Int, matches: [Range<Int>], invert: Bool = false) -> [(range: 
 }
 
 /// Each scalar satisfying `predicate` is its own match (HF's `Fn(char) -> bool` pattern).
-func scalarMatches(_ scalars: [UInt32], _ predicate: (UInt32) -> Bool) -> [Range<Int>] {
-    scalars.indices.filter { predicate(scalars[$0]) }.map { $0..<$0 + 1 }
+func scalarMatches(_ scalars: ArraySlice<UInt32>, _ predicate: (UInt32) -> Bool) -> [Range<Int>] {
+    var out: [Range<Int>] = []
+    for (offset, value) in scalars.enumerated() where predicate(value) { out.append(offset..<offset + 1) }
+    return out
 }
 
 /// The `pre_tokenizer` of tokenizer.json.
@@ -146,61 +142,78 @@ indirect enum PreTokenizer: Sendable {
     // swiftlint:disable:next force_try
     private static let wordsRegex = try! ScalarRegex(#"\w+|[^\w\s]+"#)
 
-    /// Splits every piece further; pieces that end up empty are dropped.
-    func apply(_ pieces: [Piece]) -> [Piece] {
-        if case let .sequence(list) = self { return list.reduce(pieces) { $1.apply($0) } }
-        var out: [Piece] = []
-        out.reserveCapacity(pieces.count)
-        for piece in pieces { split(piece, into: &out) }
-        return out
-    }
-
-    private static func emit(_ piece: Piece, _ ranges: [Range<Int>], into out: inout [Piece]) {
-        for range in ranges where !range.isEmpty {
-            out.append(Piece(scalars: Array(piece.scalars[range]), atOrigin: piece.atOrigin && range.lowerBound == 0))
-        }
-    }
-
-    private func split(_ piece: Piece, into out: inout [Piece]) {
-        let text = piece.scalars
-        switch self {
-        case let .byteLevel(addPrefixSpace, useRegex):
-            var current = piece
-            if addPrefixSpace && current.scalars.first != 0x20 { current.scalars.insert(0x20, at: 0) }
-            var ranges = [0..<current.scalars.count]
-            if useRegex {
-                ranges = SplitBehavior.isolated.apply(spans(count: current.scalars.count, matches: ByteLevel.gpt2Regex.matches(in: current.scalars)))
-            }
+    /// Calls `body` with each non-empty piece this pre-tokenizer cuts `text` into, in order,
+    /// with whether the piece starts at offset 0 of the input (Metaspace's "first" scheme).
+    /// Pieces are slices, so splitting allocates nothing per piece.
+    func forEachPiece(_ text: ArraySlice<UInt32>, atOrigin: Bool, _ body: (ArraySlice<UInt32>, Bool) -> Void) {
+        func emit(_ ranges: [Range<Int>], of source: ArraySlice<UInt32>) {
+            let start = source.startIndex
             for range in ranges where !range.isEmpty {
-                var mapped: [UInt32] = []
-                mapped.reserveCapacity(range.count * 2)
-                ByteLevel.encode(current.scalars[range], into: &mapped)
-                out.append(Piece(scalars: mapped, atOrigin: piece.atOrigin && range.lowerBound == 0))
+                body(source[(start + range.lowerBound)..<(start + range.upperBound)], atOrigin && range.lowerBound == 0)
+            }
+        }
+        switch self {
+        case let .sequence(list):
+            Self.chain(list[...], text, atOrigin, body)
+        case let .byteLevel(addPrefixSpace, useRegex):
+            var current = text
+            if addPrefixSpace && current.first != 0x20 { current = [0x20] + text }
+            let ranges = useRegex
+                ? SplitBehavior.isolated.apply(spans(count: current.count, matches: ByteLevel.gpt2Regex.matches(in: current)))
+                : [0..<current.count]
+            var mapped: [UInt32] = []
+            for range in ranges where !range.isEmpty {
+                mapped.removeAll(keepingCapacity: true)
+                let start = current.startIndex
+                ByteLevel.encode(current[(start + range.lowerBound)..<(start + range.upperBound)], into: &mapped)
+                body(mapped[...], atOrigin && range.lowerBound == 0)
             }
         case let .split(pattern, behavior, invert):
-            Self.emit(piece, behavior.apply(spans(count: text.count, matches: pattern.matches(in: text), invert: invert)), into: &out)
+            emit(behavior.apply(spans(count: text.count, matches: pattern.matches(in: text), invert: invert)), of: text)
         case let .metaspace(replacement, scheme, split):
-            var current = piece
-            current.scalars = text.map { $0 == 0x20 ? replacement : $0 }
-            let prepend = scheme == .always || (scheme == .first && piece.atOrigin)
-            if prepend && current.scalars.first != replacement { current.scalars.insert(replacement, at: 0) }
+            var current = text.map { $0 == 0x20 ? replacement : $0 }
+            let prepend = scheme == .always || (scheme == .first && atOrigin)
+            if prepend && current.first != replacement { current.insert(replacement, at: 0) }
             if split {
-                let matches = scalarMatches(current.scalars) { $0 == replacement }
-                Self.emit(current, SplitBehavior.mergedWithNext.apply(spans(count: current.scalars.count, matches: matches)), into: &out)
-            } else if !current.scalars.isEmpty {
-                out.append(current)
+                let matches = scalarMatches(current[...]) { $0 == replacement }
+                emit(SplitBehavior.mergedWithNext.apply(spans(count: current.count, matches: matches)), of: current[...])
+            } else if !current.isEmpty {
+                body(current[...], atOrigin)
             }
         case .whitespace:
-            Self.emit(piece, SplitBehavior.removed.apply(spans(count: text.count, matches: Self.wordsRegex.matches(in: text), invert: true)), into: &out)
+            emit(SplitBehavior.removed.apply(spans(count: text.count, matches: Self.wordsRegex.matches(in: text), invert: true)), of: text)
         case .whitespaceSplit:
-            Self.emit(piece, SplitBehavior.removed.apply(spans(count: text.count, matches: scalarMatches(text, UnicodeTables.isWhitespace))), into: &out)
+            emit(SplitBehavior.removed.apply(spans(count: text.count, matches: scalarMatches(text, UnicodeTables.isWhitespace))), of: text)
         case let .digits(individual):
             let behavior: SplitBehavior = individual ? .isolated : .contiguous
-            Self.emit(piece, behavior.apply(spans(count: text.count, matches: scalarMatches(text, UnicodeTables.isNumeric))), into: &out)
+            emit(behavior.apply(spans(count: text.count, matches: scalarMatches(text, UnicodeTables.isNumeric))), of: text)
         case let .punctuation(behavior):
-            Self.emit(piece, behavior.apply(spans(count: text.count, matches: scalarMatches(text, UnicodeTables.isPunctuation))), into: &out)
-        case let .sequence(list):
-            out += list.reduce([piece]) { $1.apply($0) }
+            emit(behavior.apply(spans(count: text.count, matches: scalarMatches(text, UnicodeTables.isPunctuation))), of: text)
         }
+    }
+
+    private static func chain(_ list: ArraySlice<PreTokenizer>, _ text: ArraySlice<UInt32>, _ atOrigin: Bool,
+                              _ body: (ArraySlice<UInt32>, Bool) -> Void) {
+        guard let first = list.first else {
+            body(text, atOrigin)
+            return
+        }
+        first.forEachPiece(text, atOrigin: atOrigin) { piece, origin in chain(list.dropFirst(), piece, origin, body) }
+    }
+
+    /// Splits this pre-tokenizer into a splitting part and a trailing pure byte-level mapping
+    /// (ByteLevel without prefix space), so the encoder can cache words by their unmapped
+    /// text and map only cache misses. GPT-2's regex ByteLevel becomes Split + mapping.
+    func separatingByteLevelTail() -> (splitter: PreTokenizer?, byteLevelTail: Bool) {
+        func tail(_ step: PreTokenizer) -> (PreTokenizer?, Bool)? {
+            guard case let .byteLevel(addPrefixSpace, useRegex) = step, !addPrefixSpace else { return nil }
+            return useRegex ? (.split(.regex(ByteLevel.gpt2Regex), .isolated, invert: false), true) : (nil, true)
+        }
+        if let result = tail(self) { return result }
+        if case let .sequence(list) = self, let last = list.last, let (extra, _) = tail(last) {
+            let rest = Array(list.dropLast()) + (extra.map { [$0] } ?? [])
+            return (rest.isEmpty ? nil : .sequence(rest), true)
+        }
+        return (self, false)
     }
 }

@@ -31,6 +31,8 @@ public struct ScalarRegex: Sendable {
     public let pattern: String
     private var program: [Instruction] = []
     private var sets: [ScalarSet] = []
+    /// Two words per set: membership of scalars 0..<64 and 64..<128.
+    private var asciiBits: [UInt64] = []
     private var start = 0
 
     public init(_ pattern: String) throws {
@@ -62,7 +64,20 @@ public struct ScalarRegex: Sendable {
 
     private mutating func addSet(_ set: ScalarSet) -> Int {
         sets.append(set)
+        var low: UInt64 = 0, high: UInt64 = 0
+        for value in UInt32(0)..<128 where set.contains(value) {
+            if value < 64 { low |= 1 << UInt64(value) } else { high |= 1 << UInt64(value - 64) }
+        }
+        asciiBits += [low, high]
         return sets.count - 1
+    }
+
+    @inline(__always)
+    private func setContains(_ index: Int, _ value: UInt32) -> Bool {
+        if value < 128 {
+            return asciiBits[2 * index + (value < 64 ? 0 : 1)] & (1 << UInt64(value & 63)) != 0
+        }
+        return sets[index].contains(value)
     }
 
     private mutating func compile(_ node: RegexNode) {
@@ -181,6 +196,10 @@ public struct ScalarRegex: Sendable {
         scalars.withUnsafeBufferPointer { matches(in: $0) }
     }
 
+    public func matches(in scalars: ArraySlice<UInt32>) -> [Range<Int>] {
+        scalars.withUnsafeBufferPointer { matches(in: $0) }
+    }
+
     private func isWordAt(_ position: Int, _ text: UnsafeBufferPointer<UInt32>) -> Bool {
         position >= 0 && position < text.count && UnicodeTables.isWord(text[position])
     }
@@ -211,12 +230,11 @@ public struct ScalarRegex: Sendable {
             case let .folded(value):
                 if pos < count && CaseFolding.fold(text[pos]) == value { pos += 1; pc += 1 } else { failed = true }
             case let .set(index):
-                if pos < count && sets[index].contains(text[pos]) { pos += 1; pc += 1 } else { failed = true }
+                if pos < count && setContains(index, text[pos]) { pos += 1; pc += 1 } else { failed = true }
             case let .run(index, min, max, mode):
-                let set = sets[index]
                 var end = pos
                 let limit = max == .max ? count : Swift.min(count, pos &+ max)
-                while end < limit && set.contains(text[end]) { end += 1 }
+                while end < limit && setContains(index, text[end]) { end += 1 }
                 if end - pos < min {
                     failed = true
                 } else {

@@ -14,6 +14,10 @@ public final class Tokenizer: Sendable {
     let model: BPEModel
     let postProcessor: PostProcessor?
     let decoder: Decoder?
+    /// `preTokenizer` minus a trailing pure ByteLevel mapping, which `byteLevelTail` applies
+    /// per word after the cache lookup.
+    let splitter: PreTokenizer?
+    let byteLevelTail: Bool
     let addedVocabulary: AddedVocabulary
     /// tokenizer_config.json, or an empty config when there is none.
     public let config: TokenizerConfig
@@ -77,6 +81,7 @@ public final class Tokenizer: Sendable {
         model = try BPEModel(json: modelField)
         normalizer = root["normalizer"].isNull ? nil : try Normalizer(json: root["normalizer"])
         preTokenizer = root["pre_tokenizer"].isNull ? nil : try PreTokenizer(json: root["pre_tokenizer"])
+        (splitter, byteLevelTail) = preTokenizer?.separatingByteLevelTail() ?? (nil, false)
         decoder = root["decoder"].isNull ? nil : try Decoder(json: root["decoder"])
         let added = root["added_tokens"].isNull ? [] : try root["added_tokens"].array().map { try AddedToken(json: $0) }
         addedVocabulary = AddedVocabulary(tokens: added, normalizer: normalizer)
@@ -86,19 +91,18 @@ public final class Tokenizer: Sendable {
 
         let model = self.model, addedVocabulary = self.addedVocabulary
         var processor = root["post_processor"].isNull ? nil : try PostProcessor(json: root["post_processor"])
-        if config.addBosToken != nil || config.addEosToken != nil || processor == nil {
-            // transformers v5 (TokenizersBackend.update_post_processor) rebuilds it from the flags.
-            let bosID = config.addBosToken == true ? config.bosToken.flatMap { Self.lookup($0, model, addedVocabulary) } : nil
-            let eosID = config.addEosToken == true ? config.eosToken.flatMap { Self.lookup($0, model, addedVocabulary) } : nil
-            if config.addBosToken != nil || config.addEosToken != nil {
-                var single: [PostProcessor.TemplateItem] = [.sequenceA]
-                var pair: [PostProcessor.TemplateItem] = [.sequenceA]
-                if let bosID { single.insert(.special([bosID]), at: 0); pair.insert(.special([bosID]), at: 0); pair.append(.special([bosID])) }
-                if let eosID { single.append(.special([eosID])); pair.append(.special([eosID])) }
-                pair.append(.sequenceB)
-                if let eosID { pair.append(.special([eosID])) }
-                processor = .template(single: single, pair: pair)
-            }
+        if config.rebuildsPostProcessor {
+            // transformers v4's LlamaTokenizerFast.update_post_processor: `[bos] $A [eos]` from the flags.
+            let bosID = config.addBosToken ?? true ? config.bosToken.flatMap { Self.lookup($0, model, addedVocabulary) } : nil
+            let eosID = config.addEosToken ?? false ? config.eosToken.flatMap { Self.lookup($0, model, addedVocabulary) } : nil
+            var single: [PostProcessor.TemplateItem] = [.sequenceA]
+            if let bosID { single.insert(.special([bosID]), at: 0) }
+            if let eosID { single.append(.special([eosID])) }
+            var pair = single
+            if let bosID { pair.append(.special([bosID])) }
+            pair.append(.sequenceB)
+            if let eosID { pair.append(.special([eosID])) }
+            processor = .template(single: single, pair: pair)
         }
         postProcessor = processor
     }
@@ -149,24 +153,8 @@ public final class Tokenizer: Sendable {
     /// Encodes file bytes exactly. HF only accepts text, so bytes that are not UTF-8 are an
     /// error naming the first bad byte rather than being replaced.
     public func encode(bytes: some Collection<UInt8>, addSpecialTokens: Bool = true) throws -> [Int] {
-        var scalars: [UInt32] = []
-        scalars.reserveCapacity(bytes.count)
-        var decoder = UTF8()
-        var iterator = bytes.makeIterator()
-        var offset = 0, consumed = 0
-        decoding: while true {
-            switch decoder.decode(&iterator) {
-            case let .scalarValue(scalar):
-                scalars.append(scalar.value)
-                offset += UTF8.width(scalar)
-            case .emptyInput:
-                break decoding
-            case .error:
-                _ = consumed
-                throw TokenizerError.invalidUTF8(byteOffset: offset)
-            }
-            consumed = offset
-        }
+        let scalars = try bytes.withContiguousStorageIfAvailable { try UTF8Scalars.decode($0) }
+            ?? Array(bytes).withUnsafeBufferPointer { try UTF8Scalars.decode($0) }
         let ids = encodeScalars(scalars)
         guard addSpecialTokens, let postProcessor else { return ids }
         return postProcessor.process(ids, nil)
@@ -176,25 +164,38 @@ public final class Tokenizer: Sendable {
     func encodeScalars(_ scalars: [UInt32]) -> [Int] {
         var ids: [Int] = []
         ids.reserveCapacity(scalars.count / 3)
-        var cache: [[UInt32]: [Int]] = [:]
+        var cache = WordCache()
+        var mapped: [UInt32] = []
+        // Tokenizes one pre-token; with a byte-level tail, `piece` is still unmapped text.
+        func tokenize(_ piece: ArraySlice<UInt32>) {
+            piece.withUnsafeBufferPointer { buffer in
+                let cacheable = buffer.count <= WordCache.maxWordLength
+                let hash = cacheable ? WordCache.hash(buffer) : 0
+                if cacheable, let range = cache.find(buffer, hash: hash) {
+                    ids.append(contentsOf: cache.ids[range])
+                    return
+                }
+                let start = ids.count
+                if byteLevelTail {
+                    mapped.removeAll(keepingCapacity: true)
+                    ByteLevel.encode(piece, into: &mapped)
+                    model.tokenize(mapped[...], into: &ids)
+                } else {
+                    model.tokenize(piece, into: &ids)
+                }
+                if cacheable { cache.insert(buffer, hash: hash, ids: ids[start...]) }
+            }
+        }
         for segment in addedVocabulary.extractAndNormalize(scalars, normalizer: normalizer) {
             switch segment {
             case let .token(id):
                 ids.append(id)
             case let .text(text, atOrigin):
                 if text.isEmpty { continue }  // HF drops empty splits before pre-tokenizing
-                let piece = Piece(scalars: text, atOrigin: atOrigin)
-                let pieces = preTokenizer?.apply([piece]) ?? (text.isEmpty ? [] : [piece])
-                for piece in pieces {
-                    if piece.scalars.count > 64 {
-                        model.tokenize(piece.scalars[...], into: &ids)
-                    } else if let known = cache[piece.scalars] {
-                        ids += known
-                    } else {
-                        let start = ids.count
-                        model.tokenize(piece.scalars[...], into: &ids)
-                        cache[piece.scalars] = Array(ids[start...])
-                    }
+                if let splitter {
+                    splitter.forEachPiece(text[...], atOrigin: atOrigin) { piece, _ in tokenize(piece) }
+                } else {
+                    tokenize(text[...])
                 }
             }
         }

@@ -7,8 +7,9 @@ public struct TokenizerConfig: Sendable {
     public var eosToken: String?
     public var padToken: String?
     public var unkToken: String?
-    /// nil when the file does not set it; when either flag is set, transformers (v5) rebuilds
-    /// the post-processor as `[bos] $A [eos]` from them, replacing tokenizer.json's.
+    /// nil when the file does not set it. Only Llama-family tokenizer classes use these (see
+    /// `rebuildsPostProcessor`); otherwise tokenizer.json's post-processor decides, as in
+    /// transformers v5, which drops the flags whenever a tokenizer.json exists.
     public var addBosToken: Bool?
     public var addEosToken: Bool?
     /// Named chat templates; a single-string `chat_template` is stored as "default".
@@ -19,6 +20,18 @@ public struct TokenizerConfig: Sendable {
     public var strings: [String: String] = [:]
 
     public init() {}
+
+    /// Tokenizer classes whose fast tokenizer rebuilds its post-processor from `add_bos_token`
+    /// (default true) and `add_eos_token` (default false) in transformers v4.
+    static let postProcessorRebuildingClasses: Set<String> = [
+        "LlamaTokenizer", "LlamaTokenizerFast", "CodeLlamaTokenizer", "CodeLlamaTokenizerFast",
+        "GemmaTokenizer", "GemmaTokenizerFast",
+    ]
+
+    /// Whether the post-processor is rebuilt from the add_bos/add_eos flags.
+    public var rebuildsPostProcessor: Bool {
+        Self.postProcessorRebuildingClasses.contains(tokenizerClass ?? "") && (addBosToken != nil || addEosToken != nil)
+    }
 
     /// Parses tokenizer_config.json.
     public init(data: Data, file: String = "tokenizer_config.json") throws {

@@ -13,6 +13,18 @@ private func writeStdout(_ text: String) {
     FileHandle.standardOutput.write(Data(text.utf8))
 }
 
+/// Appends the decimal digits of `value` (ids can be many; this avoids a String per id).
+private func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+    if value < 0 { out.append(UInt8(ascii: "-")) }
+    var magnitude = value.magnitude
+    var digits: [UInt8] = []
+    repeat {
+        digits.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+        magnitude /= 10
+    } while magnitude > 0
+    out.append(contentsOf: digits.reversed())
+}
+
 struct TokenizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenize",
@@ -58,8 +70,16 @@ struct TokenizeCommand: ParsableCommand {
         } else {
             ids = tokenizer.encode(text ?? "", addSpecialTokens: !noSpecial)
         }
-        let list = ids.map(String.init)
-        writeStdout(json ? "[" + list.joined(separator: ",") + "]\n" : list.joined(separator: " ") + "\n")
+        var out: [UInt8] = []
+        out.reserveCapacity(ids.count * 6 + 2)
+        if json { out.append(UInt8(ascii: "[")) }
+        for (index, id) in ids.enumerated() {
+            if index > 0 { out.append(json ? UInt8(ascii: ",") : UInt8(ascii: " ")) }
+            appendDecimal(id, to: &out)
+        }
+        if json { out.append(UInt8(ascii: "]")) }
+        out.append(UInt8(ascii: "\n"))
+        FileHandle.standardOutput.write(Data(out))
     }
 }
 

@@ -404,6 +404,97 @@ def merges_as_strings(tok):
     return Tokenizer.from_str(json.dumps(data, ensure_ascii=False))
 
 
+LLAMA3_CHAT = (
+    "{{- bos_token }}\n"
+    "{%- if messages[0]['role'] == 'system' %}{%- set system = messages[0]['content'] | trim %}{%- set messages = messages[1:] %}"
+    "{%- else %}{%- set system = 'You are helpful.' %}{%- endif %}\n"
+    "{{- '<|start_header_id|>system<|end_header_id|>\\n\\n' }}\n"
+    "{%- if tools is not none %}{{- 'Tools:\\n' }}{%- for t in tools %}{{- t | tojson(indent=4) }}{{- '\\n\\n' }}{%- endfor %}{%- endif %}\n"
+    "{%- if documents %}{%- for d in documents %}{{- 'Document ' ~ loop.index ~ ': ' ~ d.title ~ '\\n' }}{%- endfor %}{%- endif %}\n"
+    "{{- system }}{{- '<|eot_id|>' }}\n"
+    "{%- for message in messages %}\n"
+    "    {%- if message.role not in ['user', 'assistant', 'tool'] %}{{- raise_exception('bad role ' ~ message.role) }}{%- endif %}\n"
+    "    {{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' }}\n"
+    "    {%- if message.tool_calls is defined %}{%- for call in message.tool_calls %}"
+    "{{- '{\"name\": \"' + call.function.name + '\", \"arguments\": ' + call.function.arguments | tojson + '}' }}{%- endfor %}\n"
+    "    {%- else %}{{- message['content'] | trim }}{%- endif %}\n"
+    "    {{- '<|eot_id|>' }}\n"
+    "{%- endfor %}\n"
+    "{%- if add_generation_prompt %}{{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{%- endif %}\n"
+    "{%- if custom_suffix is defined %}{{ custom_suffix }}{%- endif %}"
+)
+
+SIMPLE_CHAT = (
+    "{% for m in messages %}{% if loop.first %}{{ bos_token }}{% endif %}"
+    "[{{ m.role | upper }}] {{ m.content }}{% if m.name is defined %} ({{ m.name }}){% endif %}{{ eos_token }}\n"
+    "{% endfor %}{% if add_generation_prompt %}[ASSISTANT] {% endif %}"
+)
+
+CONVERSATIONS = [
+    {"messages": [{"role": "user", "content": "Hello!"}], "add_generation_prompt": True},
+    {"messages": [{"role": "user", "content": "Hello!"}], "add_generation_prompt": False},
+    {"messages": [{"role": "system", "content": "  Be brief.  "}, {"role": "user", "content": "What is 2+2?"},
+                  {"role": "assistant", "content": "4"}, {"role": "user", "content": "And 3+3?"}],
+     "add_generation_prompt": True},
+    {"messages": [{"role": "user", "content": "Weather in Paris?", "name": None},
+                  {"role": "assistant", "content": None, "tool_calls": [
+                      {"type": "function", "function": {"name": "get_weather", "arguments": {"city": "Paris", "unit": "C"}}}]},
+                  {"role": "tool", "content": "22 degrees"}],
+     "tools": [{"type": "function", "function": {"name": "get_weather", "description": "Current weather",
+                                                  "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
+                                                                 "required": ["city"]}}}],
+     "add_generation_prompt": True},
+    {"messages": [{"role": "user", "content": "Summarise the documents."}],
+     "documents": [{"title": "Cats", "text": "Cats purr."}, {"title": "Dogs", "text": "Dogs bark."}],
+     "add_generation_prompt": True},
+    {"messages": [{"role": "user", "content": "日本語で？ 😀\n\nTwo lines."}], "add_generation_prompt": True,
+     "custom_suffix": "<<END>>"},
+    {"messages": [{"role": "user", "content": "Hi", "name": "ann"}, {"role": "assistant", "content": "Hey <|eot_id|> there"}],
+     "add_generation_prompt": False},
+    {"messages": [{"role": "user", "content": "Yo", "name": None}], "add_generation_prompt": False},
+]
+
+
+def chat_fixtures(lines, out_dir):
+    """Chat templates rendered and tokenized by transformers' apply_chat_template."""
+    from transformers import AutoTokenizer
+
+    base = {
+        "chat_llama3": (llama3_like(lines), {"bos_token": "<|begin_of_text|>", "eos_token": "<|eot_id|>", "chat_template": LLAMA3_CHAT}),
+        "chat_llama2": (llama2_like(lines), {
+            "bos_token": {"__type": "AddedToken", "content": "<s>", "lstrip": False, "normalized": False, "rstrip": False, "single_word": False, "special": True},
+            "eos_token": "</s>", "unk_token": "<unk>", "pad_token": None, "add_bos_token": True, "add_eos_token": True,
+            "model_max_length": 2048,
+            "chat_template": [{"name": "default", "template": SIMPLE_CHAT}, {"name": "tool_use", "template": LLAMA3_CHAT}]}),
+    }
+    for name, (tok, config) in base.items():
+        folder = os.path.join(out_dir, name)
+        os.makedirs(folder, exist_ok=True)
+        tok.save(os.path.join(folder, "tokenizer.json"))
+        with open(os.path.join(folder, "tokenizer_config.json"), "w", encoding="utf-8") as f:
+            json.dump(dict(config, tokenizer_class="PreTrainedTokenizerFast"), f, ensure_ascii=False, indent=2)
+        hf = AutoTokenizer.from_pretrained(folder)
+        results = []
+        for conv in CONVERSATIONS:
+            extra = {k: v for k, v in conv.items() if k not in ("messages", "tools", "documents", "add_generation_prompt")}
+            kwargs = dict(tools=conv.get("tools"), documents=conv.get("documents"),
+                          add_generation_prompt=conv["add_generation_prompt"], **extra)
+            if name == "chat_llama2" and conv.get("tools"):
+                kwargs["chat_template"] = "tool_use"
+            try:
+                text = hf.apply_chat_template(conv["messages"], tokenize=False, **kwargs)
+                ids = hf.apply_chat_template(conv["messages"], tokenize=True, return_dict=False, **kwargs)
+                if isinstance(ids, dict):
+                    ids = ids["input_ids"]
+                results.append({"text": text, "ids": list(ids), "template": kwargs.get("chat_template")})
+            except Exception as error:  # a template raising is recorded too
+                results.append({"error": str(error)})
+        with open(os.path.join(folder, "chat.json"), "w", encoding="utf-8") as f:
+            json.dump({"conversations": CONVERSATIONS, "expected": results,
+                       "encode": {t: hf(t)["input_ids"] for t in ["Hello world", "", "<s> x </s>"]}},
+                      f, ensure_ascii=False, indent=1)
+
+
 def main():
     lines = training_corpus()
     cases = test_strings()
@@ -420,9 +511,10 @@ def main():
     save("metaspace_first", metaspace_like(lines, "first", False), cases)
     save("metaspace_always_fallback", metaspace_like(lines, "always", True, fallback=True), cases)
     save("added_tokens", added_tokens_variants(lines), cases)
-    save("nfkc_lower", nfkc_lower(lines), cases, max_chars=2000)
+    save("nfkc_lower", nfkc_lower(lines), cases, max_chars=1000)
     for name, tok in split_variants(lines).items():
-        save(name, tok, cases, max_chars=600)
+        save(name, tok, cases, max_chars=400)
+    chat_fixtures(lines, os.path.join(OUT, "chat"))
     print(f"{len(cases)} cases written to {OUT}")
 
 
