@@ -11,6 +11,10 @@ enum Filters {
 
     static func apply(_ name: String, _ value: JinjaValue, _ args: Arguments, _ interp: Interpreter) throws -> JinjaValue {
         func bind(_ params: [String]) throws -> [JinjaValue?] { try args.bind(params, function: name) }
+        // jinja2 yields nothing for a falsy sequence (so `none|selectattr(...)` is empty, not an error).
+        if !value.isTruthy, ["map", "select", "reject", "selectattr", "rejectattr"].contains(name) {
+            return .array([])
+        }
         switch name {
         case "tojson":
             let a = try bind(["ensure_ascii", "indent", "separators", "sort_keys"])

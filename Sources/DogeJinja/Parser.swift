@@ -249,7 +249,6 @@ struct Parser {
             needPipe = true
             let tok = current
             let name = try parseDottedName()
-            try checkFilter(name, tok)
             let args = isOp("(") ? try parseCallArgs() : []
             out.append((name, args, tok.loc))
         }

@@ -258,9 +258,6 @@ extension Parser {
         return name
     }
 
-    func checkFilter(_ name: String, _ tok: Token) throws {
-        guard Filters.names.contains(name) else { throw fail("No filter named '\(name)'.", tok) }
-    }
 
     private mutating func parseFilterAndTests(_ start: Expr) throws -> Expr {
         var node = start
@@ -269,7 +266,6 @@ extension Parser {
                 pos += 1
                 let tok = current
                 let name = try parseDottedName()
-                try checkFilter(name, tok)
                 let args = isOp("(") ? try parseCallArgs() : []
                 node = Expr(kind: .filter(node, name: name, args: args), loc: tok.loc)
             } else if isName("is") {
@@ -277,7 +273,6 @@ extension Parser {
                 let negated = skipName("not")
                 let tok = current
                 let name = try parseDottedName()
-                guard Tests.names.contains(name) else { throw fail("No test named '\(name)'.", tok) }
                 var args: [CallArg] = []
                 if isOp("(") {
                     args = try parseCallArgs()
@@ -285,7 +280,7 @@ extension Parser {
                     if isName("is") { throw fail("You cannot chain multiple tests with is") }
                     args = [.positional(try parsePostfix(try parsePrimary()))]
                 }
-                node = Expr(kind: .test(node, name: name, args: args, negated: negated), loc: isTok.loc)
+                node = Expr(kind: .test(node, name: name, args: args, negated: negated), loc: tok.loc)
             } else if isOp("(") {
                 let open = current
                 node = Expr(kind: .call(node, try parseCallArgs()), loc: open.loc)

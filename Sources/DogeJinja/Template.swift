@@ -50,6 +50,7 @@ public struct Template: Sendable {
         let tokens = try lexer.tokenize()
         var parser = Parser(tokens: tokens, maxDepth: max(options.limits.maxRecursionDepth, 1) * 4)
         self.body = try parser.parseTemplate()
+        try Validator().check(body)
     }
 
     /// Renders with the given variables (they shadow the built-in globals).
