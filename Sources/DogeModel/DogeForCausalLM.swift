@@ -99,17 +99,23 @@ public final class DogeForCausalLM: @unchecked Sendable {
         self.init(config: config, layout: layout, weights: weights)
     }
 
-    public func makeCache(batch: Int = 1) -> DogeCache {
-        DogeCache(config: config, layout: layout, batch: batch)
+    /// A cache for `batch` rows; bounded to keep_window_size keys per dt head unless the config
+    /// has a sliding window or `bounded` is false.
+    public func makeCache(batch: Int = 1, bounded: Bool = true) -> DogeCache {
+        DogeCache(config: config, layout: layout, batch: batch, bounded: bounded)
     }
 
     /// Logits [B, T', vocab] for token ids [B][T]. `attentionMask` [B][T] marks padding with 0.
     /// `logitsToKeep` > 0 computes only the last that many positions (T' = logitsToKeep).
-    public func logits(ids: [[Int]], attentionMask: [[Int]]? = nil, logitsToKeep: Int = 0,
+    /// `positions` [B][T] default to cache length + 0 ..< T (transformers' default position_ids).
+    public func logits(ids: [[Int]], attentionMask: [[Int]]? = nil, positions: [[Int]]? = nil, logitsToKeep: Int = 0,
                        cache: DogeCache? = nil, backend: ComputeBackend = .shared) throws -> Tensor {
         let layout = try Self.batchLayout(ids: ids, attentionMask: attentionMask)
         let cache = cache ?? makeCache(batch: layout.batch)
-        let hidden = try model.hiddenStates(ids: ids, layout: layout, cache: cache, backend: backend)
+        if let positions, positions.count != layout.batch || positions.contains(where: { $0.count != layout.tokens }) {
+            throw ModelError.invalidInput("positions shape \(positions.map(\.count)) does not match the ids \(ids.map(\.count))")
+        }
+        let hidden = try model.hiddenStates(ids: ids, layout: layout, positions: positions, cache: cache, backend: backend)
         let T = layout.tokens, H = config.hiddenSize
         let keep = logitsToKeep > 0 ? min(logitsToKeep, T) : T
         var selected = hidden

@@ -47,7 +47,7 @@ public struct DynamicMaskAttention: Sendable {
     /// The dt head that masks attention head h: its KV group (native) or its own (remote code).
     func dtHead(forHead h: Int) -> Int { dtHeads == numHeads ? h : h / groupSize }
 
-    /// h: [B·T, hidden] → [B·T, hidden]. `cos`/`sin`: [B·T, D]. New keys are appended to `cache`.
+    /// h: [B·T, hidden] → [B·T, hidden]. `cos`/`sin`: [B·T, D]. New keys go into `cache`.
     public func callAsFunction(_ h: Tensor, layout: BatchLayout, cos: [Float], sin: [Float],
                                cache: LayerKVCache, backend: ComputeBackend = .shared) -> Tensor {
         let (B, T, H, G, D) = (layout.batch, layout.tokens, numHeads, numKVHeads, headDim)
@@ -73,101 +73,107 @@ public struct DynamicMaskAttention: Sendable {
         for i in 0..<dt.count {
             dt.data[i] = expf(a.data[i % dtHeads] * softplus(dt.data[i]))
         }
-        let pastLength = cache.length(0)
-        for b in 0..<B {
-            let rows = (b * T)..<((b + 1) * T)
-            cache.append(row: b, keys: k.data[(rows.lowerBound * G * D)..<(rows.upperBound * G * D)],
-                         values: v.data[(rows.lowerBound * G * D)..<(rows.upperBound * G * D)],
-                         dt: Array(dt.data[(rows.lowerBound * dtHeads)..<(rows.upperBound * dtHeads)]),
-                         isReal: layout.isReal[b][...])
-        }
         var attended = Tensor(zeros: [B * T, H * D])
         for b in 0..<B {
-            attend(queries: q.data, batchRow: b, tokens: T, pastLength: pastLength, cache: cache,
-                   into: &attended.data, backend: backend)
+            let past = cache.length[b]
+            // Padding keys are never visible to anyone, so they are never stored.
+            k.data.withUnsafeBufferPointer { kp in
+                v.data.withUnsafeBufferPointer { vp in
+                    for t in 0..<T where layout.isReal[b][t] {
+                        let row = b * T + t
+                        for d in 0..<dtHeads {
+                            let g = kvHead(forDtHead: d)
+                            cache.stores[b][d].append(key: kp.baseAddress! + row * G * D + g * D,
+                                                      value: vp.baseAddress! + row * G * D + g * D,
+                                                      dt: dt.data[row * dtHeads + d], index: past + t)
+                        }
+                    }
+                }
+            }
+            cache.length[b] = past + T
+            for d in 0..<dtHeads {
+                let kept = keptSlots(cache.stores[b][d], queries: T, past: past, limit: cache.limit)
+                for head in 0..<H where dtHead(forHead: head) == d {
+                    attend(queries: q.data, row: b * T, tokens: T, head: head, store: cache.stores[b][d],
+                           kept: kept, into: &attended.data, backend: backend)
+                }
+                if cache.bounded { cache.stores[b][d].keepStrongest(cache.limit) }
+            }
         }
         return oProj(attended, backend: backend)
     }
 
-    /// Softmax attention of batch row b's T queries over all of its cached keys.
-    private func attend(queries q: [Float], batchRow b: Int, tokens T: Int, pastLength: Int,
-                        cache: LayerKVCache, into out: inout [Float], backend: ComputeBackend) {
-        let (H, G, D) = (numHeads, numKVHeads, headDim)
-        let S = cache.length(b)
-        let keys = cache.keys[b], values = cache.values[b], dt = cache.dt[b]
-        let keyIsReal = cache.isReal[b]
+    /// The KV head whose keys and values dt head d masks.
+    func kvHead(forDtHead d: Int) -> Int { dtHeads == numHeads ? d / groupSize : d }
+
+    /// Softmax attention of T queries of one head over the kept keys of its store.
+    private func attend(queries q: [Float], row firstRow: Int, tokens T: Int, head: Int, store: KeyStore,
+                        kept: [Bool], into out: inout [Float], backend: ComputeBackend) {
+        let (H, D) = (numHeads, headDim)
+        let n = store.count
+        guard n > 0 else { return }   // a padding query with nothing visible: its output is unused
         let scale = 1 / Float(D).squareRoot()
-        var scores = [Float](repeating: 0, count: T * S)
-        var kept: [Bool] = []
-        var keptForDtHead = -1
-        for head in 0..<H {
-            let g = head / groupSize
-            let dtHead = dtHead(forHead: head)
-            if dtHead != keptForDtHead {
-                kept = keptKeys(dt: dt, dtHead: dtHead, keyIsReal: keyIsReal, queries: T, pastLength: pastLength)
-                keptForDtHead = dtHead
-            }
-            q.withUnsafeBufferPointer { qp in
-                keys.withUnsafeBufferPointer { kp in
-                    scores.withUnsafeMutableBufferPointer { sp in
-                        backend.gemm(GemmShape(transB: true, m: T, n: S, k: D, lda: H * D, ldb: G * D, ldc: S), alpha: scale,
-                                     qp.baseAddress! + (b * T) * H * D + head * D, kp.baseAddress! + g * D, sp.baseAddress!)
-                    }
+        var scores = [Float](repeating: 0, count: T * n)
+        q.withUnsafeBufferPointer { qp in
+            store.keys.withUnsafeBufferPointer { kp in
+                scores.withUnsafeMutableBufferPointer { sp in
+                    backend.gemm(GemmShape(transB: true, m: T, n: n, k: D, lda: H * D, ldb: D, ldc: n), alpha: scale,
+                                 qp.baseAddress! + firstRow * H * D + head * D, kp.baseAddress!, sp.baseAddress!)
                 }
             }
-            scores.withUnsafeMutableBufferPointer { sp in
-                for t in 0..<T {
-                    let row = sp.baseAddress! + t * S
-                    var anyKept = false
-                    for j in 0..<S {
-                        if kept[t * S + j] { row[j] += dt[j * dtHeads + dtHead]; anyKept = true }
-                        else { row[j] = -Float.infinity }
-                    }
-                    if anyKept {
-                        VectorOps.softmaxInPlace(row, count: S)
-                    } else {
-                        // Every key masked: transformers' scores are all equal to MIN, so softmax is uniform.
-                        for j in 0..<S { row[j] = 1 / Float(S) }
-                    }
+        }
+        scores.withUnsafeMutableBufferPointer { sp in
+            for t in 0..<T {
+                let row = sp.baseAddress! + t * n
+                var anyKept = false
+                for j in 0..<n {
+                    if kept[t * n + j] { row[j] += store.dt[j]; anyKept = true } else { row[j] = -Float.infinity }
                 }
+                if anyKept { VectorOps.softmaxInPlace(row, count: n) } else { for j in 0..<n { row[j] = 0 } }
             }
-            values.withUnsafeBufferPointer { vp in
-                scores.withUnsafeBufferPointer { sp in
-                    out.withUnsafeMutableBufferPointer { op in
-                        backend.gemm(GemmShape(m: T, n: D, k: S, lda: S, ldb: G * D, ldc: H * D),
-                                     sp.baseAddress!, vp.baseAddress! + g * D, op.baseAddress! + (b * T) * H * D + head * D)
-                    }
+        }
+        store.values.withUnsafeBufferPointer { vp in
+            scores.withUnsafeBufferPointer { sp in
+                out.withUnsafeMutableBufferPointer { op in
+                    backend.gemm(GemmShape(m: T, n: D, k: n, lda: n, ldb: D, ldc: H * D),
+                                 sp.baseAddress!, vp.baseAddress!, op.baseAddress! + firstRow * H * D + head * D)
                 }
             }
         }
     }
 
-    /// [T][S] flags: key j is visible to query t (causal by cache index, not padding, inside the
-    /// sliding window) and, when there are more than keep_window_size keys, among the
-    /// keep_window_size visible keys with the largest dt. Ties: the earlier key wins.
-    func keptKeys(dt: [Float], dtHead: Int, keyIsReal: [Bool], queries T: Int, pastLength: Int) -> [Bool] {
-        let S = keyIsReal.count
-        var kept = [Bool](repeating: false, count: T * S)
-        let needsSelection = S > keepWindowSize
-        let order: [Int] = needsSelection
-            ? (0..<S).sorted { i, j in
-                let a = dt[i * dtHeads + dtHead], c = dt[j * dtHeads + dtHead]
-                return a != c ? a > c : i < j
-            }
-            : []
+    /// [T][slots] flags: slot j is visible to query t (cache index ≤ the query's, inside the
+    /// sliding window) and, when more than `limit` (keep_window_size) keys are visible, among the
+    /// `limit` visible keys with the largest dt. Ties: the earlier key wins.
+    func keptSlots(_ store: KeyStore, queries T: Int, past: Int, limit: Int) -> [Bool] {
+        let n = store.count
+        var kept = [Bool](repeating: false, count: T * n)
+        var strongestFirst: [Int]?
         for t in 0..<T {
-            let position = pastLength + t
-            let first = slidingWindow.map { max(0, position - $0 + 1) } ?? 0
-            func visible(_ j: Int) -> Bool { j <= position && j >= first && keyIsReal[j] }
-            if needsSelection {
-                var taken = 0
-                for j in order where visible(j) {
-                    kept[t * S + j] = true
-                    taken += 1
-                    if taken == keepWindowSize { break }
+            let position = past + t
+            let first = slidingWindow.map { position - $0 + 1 } ?? 0
+            var visibleCount = 0
+            for j in 0..<n where store.index[j] <= position && store.index[j] >= first {
+                kept[t * n + j] = true
+                visibleCount += 1
+            }
+            if visibleCount <= limit { continue }
+            if visibleCount == limit + 1 {
+                // The common decode step: drop the single weakest visible key.
+                var weakest = -1
+                for j in 0..<n where kept[t * n + j] {
+                    if weakest < 0 || store.dt[j] < store.dt[weakest]
+                        || (store.dt[j] == store.dt[weakest] && store.index[j] > store.index[weakest]) { weakest = j }
                 }
-            } else {
-                for j in first..<min(position + 1, S) where keyIsReal[j] { kept[t * S + j] = true }
+                kept[t * n + weakest] = false
+                continue
+            }
+            if strongestFirst == nil {
+                strongestFirst = (0..<n).sorted { store.dt[$0] != store.dt[$1] ? store.dt[$0] > store.dt[$1] : store.index[$0] < store.index[$1] }
+            }
+            var taken = 0
+            for j in strongestFirst! where kept[t * n + j] {
+                if taken == limit { kept[t * n + j] = false } else { taken += 1 }
             }
         }
         return kept
