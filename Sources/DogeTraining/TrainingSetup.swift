@@ -1,0 +1,72 @@
+import Foundation
+import DogeModel
+import DogeTokenizers
+
+/// Turns options into the model, tokenizer and data of a run (what `doge train` does before the loop).
+public enum TrainingSetup {
+    /// A new model from model_init_kwargs (seeded, transformers' init) or the checkpoint at model_name_or_path.
+    public static func model(_ o: TrainingOptions) throws -> DogeForCausalLM {
+        if let kwargs = o.modelInit {
+            var json = kwargs
+            // Read but not applicable on CPU: the caller lists them as ignored.
+            json.removeValue(forKey: "torch_dtype"); json.removeValue(forKey: "attn_implementation")
+            let config: DogeConfiguration
+            do { config = try DogeConfiguration(json: json, file: "model_init_kwargs") } catch {
+                throw TrainingError.invalidOption(key: "model_init_kwargs", problem: "\(error)")
+            }
+            return DogeForCausalLM(config: config, layout: .native, seed: UInt64(bitPattern: Int64(o.seed)))
+        }
+        let path = o.modelPath!
+        guard FileManager.default.fileExists(atPath: path + "/config.json") else {
+            throw TrainingError.invalidOption(key: "model_name_or_path", problem: "\(path) is not a local checkpoint directory (config.json missing); download it first, e.g. huggingface-cli download \(path) --local-dir DIR")
+        }
+        do { return try DogeForCausalLM(directory: URL(fileURLWithPath: path)) } catch {
+            throw TrainingError.invalidOption(key: "model_name_or_path", problem: "\(error)")
+        }
+    }
+
+    /// Where tokenizer.json is: tokenizer_name_or_path, else model_name_or_path (small-doge's
+    /// pre-training recipes name the tokenizer repository there).
+    public static func tokenizerDirectory(_ o: TrainingOptions) -> URL? {
+        for candidate in [o.tokenizerPath, o.modelPath].compactMap({ $0 }) {
+            if FileManager.default.fileExists(atPath: candidate + "/tokenizer.json") { return URL(fileURLWithPath: candidate) }
+        }
+        return nil
+    }
+
+    /// Tokenizes (once, cached) and packs the datasets.
+    public static func corpus(_ o: TrainingOptions, tokenizerDirectory: URL?, vocabSize: Int,
+                              progress: @escaping (String) -> Void = { _ in }) throws -> PackedCorpus {
+        var tokenizer: Tokenizer?
+        var tokenizerKey = "none"
+        if let dir = tokenizerDirectory {
+            do { tokenizer = try Tokenizer(directory: dir) } catch {
+                throw TrainingError.data("\(dir.path): cannot load the tokenizer: \(error)")
+            }
+            let data = (try? Data(contentsOf: dir.appendingPathComponent("tokenizer.json"))) ?? Data()
+            tokenizerKey = stableHash(String(decoding: data.prefix(1 << 20), as: UTF8.self) + "\(data.count)")
+        }
+        let cache = URL(fileURLWithPath: o.cacheDirectory ?? (o.outputDirectory + "/token_cache"))
+        var files: [TokenFile] = []
+        for (path, _) in o.datasets {
+            let url = URL(fileURLWithPath: path)
+            let format = try CorpusFormat.detect(url, textField: o.textField)
+            let name = url.lastPathComponent
+            let file = try TokenFile.build(source: url, format: format, textField: o.textField, tokenizer: tokenizer,
+                                           tokenizerKey: tokenizerKey, cacheDirectory: cache) { read, total, tokens in
+                let pct = total > 0 ? 100 * Double(read) / Double(total) : 100
+                progress(String(format: "\rtokenizing %@: %.1f%% of %.1f MB, %d tokens", name, pct, Double(total) / 1e6, tokens))
+            }
+            progress("\n")
+            let maxID = file.tokens(0, min(file.count, 1 << 22)).max() ?? 0
+            if maxID >= vocabSize {
+                throw TrainingError.data("\(path): token id \(maxID) is outside the model's vocabulary of \(vocabSize)")
+            }
+            files.append(file)
+        }
+        let evalFraction = o.evalFraction ?? (o.evalStrategy == "steps" ? 0.01 : 0)
+        return try PackedCorpus(sources: files, ratios: o.datasets.map(\.ratio), blockLength: o.maxLength,
+                                evalFraction: evalFraction, totalSamples: o.totalSampleSize,
+                                seed: UInt64(bitPattern: Int64(o.seed)))
+    }
+}

@@ -1,0 +1,105 @@
+import ArgumentParser
+import Foundation
+import Yams
+import DogeModel
+import DogeTraining
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Pre-train or continue training a Doge model (small-doge recipes, Hugging Face Trainer semantics).",
+        discussion: """
+            Reads a small-doge recipe (--config RECIPE.yaml); flags override its keys. Data: plain text \
+            (documents separated by blank lines), JSON lines with a text field, or JSON lines with \
+            "input_ids"; tokenized once into OUTPUT_DIR/token_cache, packed into max_length blocks. \
+            Checkpoints (Hugging Face layout + optimizer and trainer state) go to OUTPUT_DIR/checkpoint-N; \
+            metrics to OUTPUT_DIR/metrics.jsonl; a loss/learning-rate plot to OUTPUT_DIR/loss.svg.
+            """
+    )
+
+    @Option(name: .long, help: "Recipe YAML (small-doge config_full.yaml keys).") var config: String?
+    @Option(name: .long, help: "Checkpoint directory to continue from (model_name_or_path).") var model: String?
+    @Option(name: .long, help: "Directory with tokenizer.json (default: the model directory).") var tokenizer: String?
+    @Option(name: .long, help: "Training data file; repeat for several. FILE or FILE=RATIO.") var dataset: [String] = []
+    @Option(name: .long, help: "output_dir") var outputDir: String?
+    @Option(name: .long, help: "max_steps") var maxSteps: Int?
+    @Option(name: .long, help: "learning_rate") var learningRate: Double?
+    @Option(name: .long, help: "lr_scheduler_type") var lrSchedulerType: String?
+    @Option(name: .long, help: "warmup_steps") var warmupSteps: Int?
+    @Option(name: .long, help: "per_device_train_batch_size") var batchSize: Int?
+    @Option(name: .long, help: "gradient_accumulation_steps") var gradientAccumulationSteps: Int?
+    @Option(name: .long, help: "max_length (tokens per packed block)") var maxLength: Int?
+    @Option(name: .long, help: "save_steps") var saveSteps: Int?
+    @Option(name: .long, help: "logging_steps") var loggingSteps: Int?
+    @Option(name: .long, help: "eval_steps (turns evaluation on)") var evalSteps: Int?
+    @Option(name: .long, help: "seed") var seed: Int?
+    @Option(name: .long, help: "Any recipe key: KEY=VALUE (VALUE parsed as YAML). Repeatable.") var set: [String] = []
+    @Flag(name: .long, help: "Continue from the newest checkpoint in output_dir.") var resume = false
+    @Option(name: .long, help: "Continue from this checkpoint directory.") var resumeFrom: String?
+    @Option(name: .long, help: "Stop after this many steps (the schedule still spans max_steps); resume later.") var stopAt: Int?
+
+    func run() throws {
+        do { try train() } catch let e as TrainingError {
+            throw ValidationErrorMessage(e.description)
+        }
+    }
+
+    func train() throws {
+        var values: [String: Any] = try config.map { try TrainingOptions.load(recipe: URL(fileURLWithPath: $0)) } ?? [:]
+        if let model { values["model_name_or_path"] = model; values.removeValue(forKey: "model_init_kwargs") }
+        if let tokenizer { values["tokenizer_name_or_path"] = tokenizer }
+        if !dataset.isEmpty {
+            values["datasets_and_ratios"] = try dataset.map { item -> [String: Any] in
+                if let eq = item.lastIndex(of: "="), let r = Double(item[item.index(after: eq)...]) { return [String(item[..<eq]): r] }
+                _ = try? String(contentsOfFile: item)
+                return [item: 1.0]
+            }
+        }
+        let flags: [(String, Any?)] = [("output_dir", outputDir), ("max_steps", maxSteps), ("learning_rate", learningRate),
+                                       ("lr_scheduler_type", lrSchedulerType), ("warmup_steps", warmupSteps),
+                                       ("per_device_train_batch_size", batchSize),
+                                       ("gradient_accumulation_steps", gradientAccumulationSteps), ("max_length", maxLength),
+                                       ("save_steps", saveSteps), ("logging_steps", loggingSteps), ("eval_steps", evalSteps),
+                                       ("seed", seed)]
+        for (key, value) in flags { if let value { values[key] = value } }
+        if evalSteps != nil { values["eval_strategy"] = "steps" }
+        if values["max_length"] != nil { values.removeValue(forKey: "max_seq_length") }
+        for item in set {
+            guard let eq = item.firstIndex(of: "=") else { throw ValidationError("--set expects KEY=VALUE, found \(item)") }
+            values[String(item[..<eq])] = try Yams.load(yaml: String(item[item.index(after: eq)...])) ?? NSNull()
+        }
+        let options = try TrainingOptions.from(values)
+        for (key, reason) in options.ignored.sorted(by: { $0.key < $1.key }) {
+            FileHandle.standardError.write(Data("ignored: \(key) (\(reason))\n".utf8))
+        }
+        let err = { (s: String) in FileHandle.standardError.write(Data(s.utf8)) }
+        let model = try TrainingSetup.model(options)
+        let tokenizerDirectory = TrainingSetup.tokenizerDirectory(options)
+        let corpus = try TrainingSetup.corpus(options, tokenizerDirectory: tokenizerDirectory, vocabSize: model.config.vocabSize, progress: err)
+        var checkpoint = resumeFrom.map { URL(fileURLWithPath: $0) }
+        if resume && checkpoint == nil {
+            guard let latest = TrainingCheckpoint.checkpoints(in: URL(fileURLWithPath: options.outputDirectory)).last else {
+                throw ValidationError("--resume: no checkpoint-N directory in \(options.outputDirectory)")
+            }
+            checkpoint = latest.1
+        }
+        let trainer = try Trainer(options: options, model: model, corpus: corpus, tokenizerDirectory: tokenizerDirectory,
+                                  resumeFrom: checkpoint)
+        trainer.report = err
+        let params = model.namedParameters().values.reduce(0) { $0 + $1.count }
+        err("training \(params) parameters for \(trainer.totalSteps) steps (from step \(trainer.step)); "
+            + "\(corpus.blocksPerEpoch) blocks of \(options.maxLength) tokens per epoch, \(corpus.evalBlocks.count) held out\n")
+        try trainer.run(stopAt: stopAt)
+        if trainer.lastCheckpoint.map({ $0.lastPathComponent != "checkpoint-\(trainer.step)" }) ?? true {
+            let url = try trainer.saveCheckpoint()
+            err("saved \(url.path)\n")
+        }
+        print(URL(fileURLWithPath: options.outputDirectory).appendingPathComponent("checkpoint-\(trainer.step)").path)
+    }
+}
+
+/// An error whose message is printed as is.
+struct ValidationErrorMessage: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
