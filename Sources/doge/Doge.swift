@@ -17,8 +17,6 @@ struct Doge: AsyncParsableCommand {
             TemplateCommand.self,
             LogitsCommand.self,
             BenchCommand.self,
-            GenerateCommand.self,
-            ChatCommand.self,
             TrainCommand.self,
             PlotCommand.self,
         ]
