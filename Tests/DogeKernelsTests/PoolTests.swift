@@ -1,0 +1,64 @@
+import Testing
+import CDogeKernels
+@testable import DogeKernels
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite("ComputePool")
+struct PoolTests {
+    @Test func everyPartRunsOnce() {
+        let pool = ComputePool(threads: 2)
+        for parts in [1, 2, 3, 5] {
+            for _ in 0..<2000 {
+                var hits = [Int](repeating: 0, count: parts)
+                hits.withUnsafeMutableBufferPointer { h in
+                    pool.parallel(parts: parts) { h[$0] += 1 }  // distinct elements per part
+                }
+                #expect(hits == [Int](repeating: 1, count: parts))
+            }
+        }
+    }
+
+    @Test func nestedAndConcurrentCallsRunSerially() async {
+        let pool = ComputePool(threads: 2)
+        await withTaskGroup(of: Int.self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    var total = 0
+                    for _ in 0..<500 {
+                        var sums = [0, 0]
+                        sums.withUnsafeMutableBufferPointer { s in
+                            pool.parallel(parts: 2) { outer in
+                                var inner = [0, 0]
+                                inner.withUnsafeMutableBufferPointer { ib in pool.parallel(parts: 2) { ib[$0] = 1 } }
+                                s[outer] = inner[0] + inner[1]
+                            }
+                        }
+                        total += sums[0] + sums[1]
+                    }
+                    return total
+                }
+            }
+            for await total in group { #expect(total == 2000) }
+        }
+    }
+
+    @Test func workersParkWhenIdleAndWakeForWork() {
+        let pool = ComputePool(threads: 2, spinMicroseconds: 200)
+        var parked = false
+        for _ in 0..<200 where !parked {  // up to 1 s on a loaded machine
+            usleep(5000)
+            parked = pool.parkedWorkers == pool.threads - 1
+        }
+        #expect(parked)
+        var hits = [0, 0]
+        hits.withUnsafeMutableBufferPointer { h in pool.parallel(parts: 2) { h[$0] += 1 } }
+        #expect(hits == [1, 1])
+    }
+
+    @Test func threadCountComesFromEnvironment() {
+        #expect(ProcessEnvironment.threadCount >= 1)
+        #expect(ComputePool.shared.threads == ProcessEnvironment.threadCount)
+    }
+}
