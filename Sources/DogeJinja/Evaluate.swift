@@ -112,7 +112,7 @@ extension Interpreter {
 
     /// `obj[key]`: jinja2 tries the item, then the attribute.
     func getItem(_ obj: JinjaValue, _ key: JinjaValue) throws -> JinjaValue {
-        switch (obj, key) {
+        switch (obj.plain, key.plain) {
         case (.array(let a), _):
             guard let i = key.asInt else { return .undefined }
             let idx = i < 0 ? i + a.count : i
@@ -150,7 +150,7 @@ extension Interpreter {
             let hi = clamp(try intOrNil(stop), st > 0 ? count : -1)
             return Array(stride(from: lo, to: hi, by: st))
         }
-        switch obj {
+        switch obj.plain {
         case .array(let a):
             if st == 1, start == nil || start == .null, stop == nil || stop == .null { return obj }
             return .array(try indices(a.count).map { a[$0] })
@@ -167,19 +167,20 @@ extension Interpreter {
     }
 
     /// What `for` iterates: list items, dict keys, string characters; undefined is empty.
-    func iterate(_ v: JinjaValue) throws -> [JinjaValue] {
-        switch v {
-        case .array(let a): return a
-        case .object(let o): return o.keys
-        case .string(let s): return s.unicodeScalars.map { .string(String($0)) }
-        case .undefined: return []
-        default: throw TemplateError(.type, "'\(v.typeName)' object is not iterable")
-        }
-    }
+    func iterate(_ v: JinjaValue) throws -> [JinjaValue] { try Filters.iterate(v) }
 
     // MARK: Operators
 
     func binary(_ op: BinaryOp, _ a: JinjaValue, _ b: JinjaValue) throws -> JinjaValue {
+        // Markup + str escapes the plain side (markupsafe), even with autoescaping off.
+        if op == .add, a.markupText != nil || b.markupText != nil,
+            case .string(let x) = a.plain, case .string(let y) = b.plain
+        {
+            let left = a.markupText ?? Filters.htmlEscape(x)
+            let right = b.markupText ?? Filters.htmlEscape(y)
+            return .markup(left + right)
+        }
+        let (a, b) = (a.plain, b.plain)
         let unsupported = TemplateError(.type, "unsupported operand type(s) for \(op.rawValue): '\(a.typeName)' and '\(b.typeName)'")
         // Integer arithmetic (bools behave as ints).
         if let x = a.asInt, let y = b.asInt {
@@ -279,15 +280,18 @@ extension Interpreter {
 
     /// Python `needle in haystack`.
     func contains(_ haystack: JinjaValue, _ needle: JinjaValue) throws -> Bool {
-        switch haystack {
+        switch haystack.plain {
         case .string(let s):
-            guard case .string(let n) = needle else {
+            guard case .string(let n) = needle.plain else {
                 throw TemplateError(.type, "'in <string>' requires string as left operand, not \(needle.typeName)")
             }
             return PyString.find(s, n) != nil
         case .array(let a): return a.contains { $0.pyEquals(needle) }
         case .object(let o): return o.value(for: needle) != nil
         case .undefined: return false
+        case .opaque(let o):
+            guard case .iterator(let state) = o.kind else { fallthrough }
+            return state.drain().contains { $0.pyEquals(needle) }
         default: throw TemplateError(.type, "argument of type '\(haystack.typeName)' is not iterable")
         }
     }
@@ -296,7 +300,7 @@ extension Interpreter {
 extension JinjaValue {
     /// Python `==`: numbers compare by value across int/float/bool, strings by code points.
     func pyEquals(_ other: JinjaValue) -> Bool {
-        switch (self, other) {
+        switch (self.plain, other.plain) {
         case (.undefined, .undefined), (.null, .null): return true
         case (.string(let a), .string(let b)): return a.utf8.elementsEqual(b.utf8)
         case (.array(let a), .array(let b)):
@@ -317,7 +321,7 @@ extension JinjaValue {
 
     /// Python ordering (`<` etc.); -1, 0 or 1. Mixed types raise TypeError like Python.
     func pyCompare(_ other: JinjaValue, _ opName: String = "<") throws -> Int {
-        switch (self, other) {
+        switch (self.plain, other.plain) {
         case (.string(let a), .string(let b)):
             if a.utf8.elementsEqual(b.utf8) { return 0 }
             return a.unicodeScalars.lexicographicallyPrecedes(b.unicodeScalars) ? -1 : 1

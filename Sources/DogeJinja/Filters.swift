@@ -9,8 +9,26 @@ enum Filters {
         "string", "sum", "title", "tojson", "trim", "unique", "upper", "wordcount",
     ]
 
+    /// Filters that are generator functions in jinja2; their results are one-shot iterators.
+    private static let lazyFilters: Set<String> = ["map", "select", "reject", "selectattr", "rejectattr", "unique", "items", "batch", "reverse"]
+
     static func apply(_ name: String, _ value: JinjaValue, _ args: Arguments, _ interp: Interpreter) throws -> JinjaValue {
+        let result = try applyEager(name, value, args, interp)
+        if lazyFilters.contains(name), case .array(let items) = result {
+            return .opaque(JinjaOpaque(.iterator(IteratorState(items))))
+        }
+        return result
+    }
+
+    private static func applyEager(_ name: String, _ value: JinjaValue, _ args: Arguments, _ interp: Interpreter) throws -> JinjaValue {
         func bind(_ params: [String]) throws -> [JinjaValue?] { try args.bind(params, function: name) }
+        switch name {
+        case "safe": return value.markupText != nil ? value : .markup(value.pythonString)
+        case "escape", "e": return value.markupText != nil ? value : .markup(htmlEscape(value.pythonString))
+        case "forceescape": return .markup(htmlEscape(value.pythonString))
+        default: break
+        }
+        let value = value.plain
         // jinja2 yields nothing for a falsy sequence (so `none|selectattr(...)` is empty, not an error).
         if !value.isTruthy, ["map", "select", "reject", "selectattr", "rejectattr"].contains(name) {
             return .array([])
@@ -79,9 +97,13 @@ enum Filters {
             })
         case "first":
             if case .string(let s) = value { return s.unicodeScalars.first.map { .string(String($0)) } ?? .undefined }
+            if case .opaque(let o) = value, case .iterator(let state) = o.kind { return state.next() ?? .undefined }
             return try iterate(value).first ?? .undefined
         case "last":
             if case .string(let s) = value { return s.unicodeScalars.last.map { .string(String($0)) } ?? .undefined }
+            if case .opaque(let o) = value, case .iterator = o.kind {
+                throw TemplateError(.type, "'generator' object is not reversible")
+            }
             return try iterate(value).last ?? .undefined
         case "default", "d":
             let a = try bind(["default_value", "boolean"])
@@ -105,9 +127,7 @@ enum Filters {
             let a = try bind(["default"])
             return toFloat(value).map { .double($0) } ?? a[0] ?? .double(0)
         case "string": return .string(value.pythonString)
-        case "safe": return .string(value.pythonString)
         case "pprint": return .string(value.pythonRepr)
-        case "escape", "e", "forceescape": return .string(htmlEscape(value.pythonString))
         case "list": return .array(try iterate(value))
         case "unique":
             let a = try bind(["case_sensitive", "attribute"])
@@ -195,7 +215,8 @@ enum Filters {
 
     /// Python `list(value)`; undefined iterates as empty.
     static func iterate(_ v: JinjaValue) throws -> [JinjaValue] {
-        switch v {
+        if case .opaque(let o) = v, case .iterator(let state) = o.kind { return state.drain() }
+        switch v.plain {
         case .array(let a): return a
         case .object(let o): return o.keys
         case .string(let s): return s.unicodeScalars.map { .string(String($0)) }
@@ -205,7 +226,7 @@ enum Filters {
     }
 
     static func length(_ v: JinjaValue) throws -> Int {
-        switch v {
+        switch v.plain {
         case .array(let a): return a.count
         case .object(let o): return o.count
         case .string(let s): return s.unicodeScalars.count

@@ -314,7 +314,7 @@ extension JinjaValue {
         case .undefined: break
         case .string(let s): out += s
         case .int(let i): out += String(i)
-        default: appendRepr(to: &out)
+        default: out += pythonString
         }
     }
 }

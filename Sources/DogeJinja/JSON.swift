@@ -229,6 +229,8 @@ extension JinjaValue {
             }
             newline(&out, o, level)
             out += "}"
+        case .opaque where markupText != nil:
+            appendJSONString(markupText!, to: &out, ascii: o.ensureASCII)
         case .undefined, .opaque:
             throw TemplateError(.type, "Object of type \(typeName) is not JSON serializable")
         }

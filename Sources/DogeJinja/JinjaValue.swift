@@ -122,6 +122,9 @@ enum HashKey: Hashable {
         case .double(let d):
             if let i = Int(exactly: d) { self = .int(i) } else { self = .double(d) }
         case .null: self = .null
+        case .opaque:
+            guard let s = v.markupText else { return nil }
+            self = .string(s)
         default: return nil
         }
     }
@@ -138,6 +141,11 @@ public final class JinjaOpaque: @unchecked Sendable, Equatable {
         case function(BuiltinFunction)
         case macro(Macro)
         case loop(LoopState)
+        /// markupsafe's `Markup`: text marked safe by `|safe`/`|escape`; `+` with it HTML-escapes plain strings.
+        case markup(String)
+        /// A one-shot Python generator/iterator (what `map`, `select`, `items`... return in jinja2):
+        /// always truthy, has no length, and is used up by the first iteration.
+        case iterator(IteratorState)
     }
 
     let kind: Kind
@@ -145,6 +153,25 @@ public final class JinjaOpaque: @unchecked Sendable, Equatable {
     init(_ kind: Kind) { self.kind = kind }
 
     public static func == (a: JinjaOpaque, b: JinjaOpaque) -> Bool { a === b }
+}
+
+final class IteratorState {
+    let items: [JinjaValue]
+    var position = 0
+
+    init(_ items: [JinjaValue]) { self.items = items }
+
+    /// Takes the remaining items (a generator can be iterated only once).
+    func drain() -> [JinjaValue] {
+        defer { position = items.count }
+        return Array(items[position...])
+    }
+
+    func next() -> JinjaValue? {
+        guard position < items.count else { return nil }
+        defer { position += 1 }
+        return items[position]
+    }
 }
 
 /// Mutable attribute bag made by `namespace(...)`.
@@ -195,9 +222,22 @@ extension JinjaValue {
         case .string(let s): return !s.isEmpty
         case .array(let a): return !a.isEmpty
         case .object(let o): return !o.isEmpty
-        case .opaque: return true
+        case .opaque(let o):
+            if case .markup(let s) = o.kind { return !s.isEmpty }
+            return true
         }
     }
+
+    static func markup(_ s: String) -> JinjaValue { .opaque(JinjaOpaque(.markup(s))) }
+
+    /// The text of a `Markup` value.
+    var markupText: String? {
+        if case .opaque(let o) = self, case .markup(let s) = o.kind { return s }
+        return nil
+    }
+
+    /// Markup behaves as a plain `str` everywhere except `+` and printing; this strips the mark.
+    var plain: JinjaValue { markupText.map { .string($0) } ?? self }
 
     var isUndefined: Bool { if case .undefined = self { return true } else { return false } }
 
@@ -217,6 +257,8 @@ extension JinjaValue {
             case .namespace: return "Namespace"
             case .function, .macro: return "function"
             case .loop: return "LoopContext"
+            case .markup: return "Markup"
+            case .iterator: return "generator"
             }
         }
     }

@@ -3,7 +3,7 @@
 enum Methods {
     /// Calls `obj.name(args)`; returns nil when `obj` has no such method.
     static func call(_ obj: JinjaValue, _ name: String, _ args: Arguments, _ interp: Interpreter) throws -> JinjaValue? {
-        switch obj {
+        switch obj.plain {
         case .string(let s): return try stringMethod(s, name, args)
         case .object(let o): return try dictMethod(o, name, args)
         case .array(let a): return try listMethod(a, name, args)

@@ -7,6 +7,9 @@ extension JinjaValue {
         switch self {
         case .undefined: return ""
         case .string(let s): return s
+        case .opaque(let o):
+            if case .markup(let s) = o.kind { return s }
+            fallthrough
         default:
             var out = ""
             appendRepr(to: &out)
@@ -51,6 +54,11 @@ extension JinjaValue {
             case .function(let f): out += "<built-in function \(f.name)>"
             case .macro(let m): out += "<Macro '\(m.name)'>"
             case .loop: out += "<LoopContext>"
+            case .iterator: out += "<generator object>"
+            case .markup(let s):
+                out += "Markup("
+                appendPythonStringRepr(s, to: &out)
+                out += ")"
             }
         }
     }

@@ -8,6 +8,7 @@ enum Tests {
     ]
 
     static func apply(_ name: String, _ v: JinjaValue, _ args: Arguments, _ interp: Interpreter) throws -> Bool {
+        let v = v.plain
         func arg() throws -> JinjaValue {
             guard let a = try args.bind(["other"], function: name)[0] else {
                 throw TemplateError(.type, "test '\(name)' needs an argument")

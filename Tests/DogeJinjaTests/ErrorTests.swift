@@ -43,6 +43,13 @@ import Testing
         #expect(e.column == column, "\(e)")
     }
 
+    @Test func unknownFiltersAreCompileErrorsOutsideConditionals() throws {
+        // jinja2 defers the check inside `if` blocks and `x if c else y`, failing only if reached.
+        #expect(try render("{% if false %}{{ x|from_json }}{% endif %}ok") == "ok")
+        #expect(renderError("{% for x in [1] %}{{ x|from_json }}{% endfor %}")?.kind == .syntax)
+        #expect(renderError("{% if true %}{{ x|from_json }}{% endif %}")?.message == "No filter named 'from_json'.")
+    }
+
     @Test func syntaxErrorDescriptionMentionsPosition() throws {
         let e = try #require(renderError("ok\n{{ 1 +* 2 }}"))
         #expect(e.description.contains("line 2, column 7"))
@@ -75,6 +82,7 @@ import Testing
         "{% set d.x = 1 %}", "{{ 'ab' * 2.5 }}", "{{ [1, 'a']|sort }}", "{{ 1 is divisibleby 0 }}",
         "{% macro m(a, b) %}{% endmacro %}{{ m(1, 2, 3) }}", "{% macro m(a) %}{% endmacro %}{{ m(z=1) }}",
         "{% set a, b = [1, 2, 3] %}", "{{ 9223372036854775807 + 1 }}",
+        "{{ l|map('string')|length }}", "{{ l|select|tojson }}", "{{ l|select|last }}",
     ])
     func typeErrors(_ source: String) throws {
         let e = try #require(renderError(source, RenderCase.context))

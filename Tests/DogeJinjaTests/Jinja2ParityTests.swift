@@ -11,4 +11,6 @@ import Testing
     @Test(arguments: JinjaExpectations.tests) func tests(_ c: RenderCase) throws { try c.check() }
     @Test(arguments: JinjaExpectations.methods) func methods(_ c: RenderCase) throws { try c.check() }
     @Test(arguments: JinjaExpectations.globals) func globals(_ c: RenderCase) throws { try c.check() }
+    /// markupsafe's escaping `+`, and one-shot generators (always truthy, no length).
+    @Test(arguments: JinjaExpectations.markupAndGenerators) func pythonObjects(_ c: RenderCase) throws { try c.check() }
 }

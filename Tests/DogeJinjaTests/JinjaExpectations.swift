@@ -169,4 +169,13 @@ enum JinjaExpectations {
         RenderCase(#"{{ dict(a=1, b='x') }} {{ dict({'z': 0}, a=1) }}"#, #"{'a': 1, 'b': 'x'} {'z': 0, 'a': 1}"#),
         RenderCase(#"{{ namespace(a=1).a }}{% set ns = namespace() %}{% set ns.x = 1 %}{{ ns.x }}"#, #"11"#),
     ]
+
+    static let markupAndGenerators: [RenderCase] = [
+        RenderCase(#"{{ 'a'|safe + '<b>' }}|{{ '<i>' + 'x'|safe }}|{{ ('<' ~ 'x'|safe) }}|{{ '<'|e + '>' }}|{{ ('a'|safe) == 'a' }}|{{ 'a'|safe is string }}|{{ ('<x>'|safe)|length }}"#, #"a&lt;b&gt;|&lt;i&gt;x|<x|&lt;&gt;|True|True|3"#),
+        RenderCase(#"{{ "Use '"|safe + d.c.z + "'"|safe }}"#, #"Use 'é\#n'"#),
+        RenderCase(#"{% if l|select('gt', 10) %}truthy{% endif %}|{{ l|select('odd')|list }}"#, #"truthy|[3, 1]"#),
+        RenderCase(#"{% set g = l|select %}{% for x in g %}{{ x }}{% endfor %}|{% for x in g %}{{ x }}{% endfor %}|"#, #"312||"#),
+        RenderCase(#"{{ l|select|first }} {{ 2 in l|select }} {{ n|selectattr('a')|list }} {{ missing|map('upper')|list }}"#, #"3 True [] []"#),
+        RenderCase(#"{% if false %}{{ x|from_json }}{% endif %}ok {{ x|from_json if false else 'ok' }}"#, #"ok ok"#),
+    ]
 }
