@@ -23,9 +23,15 @@ enum Globals {
             let ns = Namespace()
             for a in args.positional {
                 guard case .object(let o) = a else { throw TemplateError(.type, "namespace() takes a mapping") }
-                for (k, v) in o.entries { try ns.attributes.set(k, v) }
+                for (k, v) in o.entries {
+                    try Namespace.checkName(k.pythonString)
+                    try ns.attributes.set(k, v)
+                }
             }
-            for (k, v) in args.keyword { ns.attributes[k] = v }
+            for (k, v) in args.keyword {
+                try Namespace.checkName(k)
+                ns.attributes[k] = v
+            }
             return .opaque(JinjaOpaque(.namespace(ns)))
         },
         "dict": function("dict") { args, _ in

@@ -197,6 +197,7 @@ final class Interpreter {
             guard case .opaque(let o) = try eval(e, scope), case .namespace(let ns) = o.kind else {
                 throw TemplateError(.type, "Cannot assign attribute on non-namespace object", at: loc)
             }
+            try located(loc) { try Namespace.checkName(attr) }
             ns.attributes[attr] = value
         case .tuple(let targets):
             let parts = try located(loc) { try self.iterate(value) }

@@ -177,6 +177,15 @@ final class IteratorState {
 /// Mutable attribute bag made by `namespace(...)`.
 final class Namespace {
     var attributes = OrderedObject()
+
+    /// transformers' TemplateNamespace refuses underscore-prefixed names (a sandbox-escape guard).
+    static func checkName(_ name: String) throws {
+        if name.hasPrefix("_") {
+            throw TemplateError(
+                .type,
+                "Chat templates cannot store underscore-prefixed attributes on a namespace, but got '\(name)'. Please rename the attribute.")
+        }
+    }
 }
 
 /// Arguments of a call: positional then keyword, as written.

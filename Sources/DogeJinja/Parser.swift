@@ -111,6 +111,10 @@ struct Parser {
 
     private mutating func parseStatement(_ name: String, _ tok: Token) throws -> Node {
         let loc = tok.loc
+        // Nested blocks recurse; bound them like nested expressions so hostile input cannot overflow the stack.
+        depth += 1
+        defer { depth -= 1 }
+        if depth > maxDepth { throw TemplateError(.limitExceeded, "blocks nested too deeply", at: loc) }
         switch name {
         case "if": return try parseIf(loc)
         case "for": return try parseFor(loc)

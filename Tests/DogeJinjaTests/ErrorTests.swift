@@ -95,6 +95,13 @@ import Testing
         #expect(e.column == 6)
     }
 
+    @Test func namespacesRefuseUnderscoreNames() throws {
+        // transformers' TemplateNamespace guard.
+        #expect(renderError("{% set ns = namespace(_x=1) %}") != nil)
+        #expect(renderError("{% set ns = namespace() %}{% set ns._x = 1 %}") != nil)
+        #expect(try render("{% set ns = namespace(x_=1) %}{{ ns.x_ }}") == "1")
+    }
+
     @Test func mutatingMethodsDoNotExist() throws {
         // transformers renders in jinja2's immutable sandbox: list.append / dict.update are refused.
         #expect(renderError("{{ l.append(4) }}", RenderCase.context) != nil)
@@ -146,6 +153,11 @@ import Testing
         let source = "{{ " + String(repeating: "(", count: 5000) + "1" + String(repeating: ")", count: 5000) + " }}"
         let e = try #require(renderError(source))
         #expect(e.kind == .limitExceeded || e.kind == .syntax)
+    }
+
+    @Test func deeplyNestedBlocksAreAnErrorNotACrash() throws {
+        let source = String(repeating: "{% if true %}", count: 5000) + "x" + String(repeating: "{% endif %}", count: 5000)
+        #expect(renderError(source)?.kind == .limitExceeded)
     }
 
     @Test func deeplyNestedJSONIsAnErrorNotACrash() {
