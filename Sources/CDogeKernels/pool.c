@@ -16,11 +16,16 @@
 #define CPU_RELAX() ((void)0)
 #endif
 
+// Parts are claimed, not assigned: every thread (caller included) takes the next index from
+// `claim` until none is left. If a worker is descheduled (an oversubscribed machine), the caller
+// simply runs its parts, so a call is never slower than running serially plus one part.
+// `claim` packs the job's part count with the next index (nparts << 32 | next), so one
+// fetch_add tells a late worker both its index and whether that index is valid for the job
+// it came from; only a valid claim touches fn/ctx, and the caller keeps those stable until all
+// claimed parts are done.
 struct dk_pool {
-    // One word carries the job sequence number and its part count (seq << 8 | nparts), so a
-    // worker that has no part learns that without touching fn/ctx, which the caller may
-    // already be rewriting for the next job.
-    _Alignas(64) _Atomic unsigned long epoch;
+    _Alignas(64) _Atomic unsigned long epoch;  // bumped per job: wakes spinning/parked workers
+    _Alignas(64) _Atomic uint64_t claim;
     _Alignas(64) _Atomic int done;
     _Alignas(64) _Atomic int sleepers;
     _Alignas(64) _Atomic int busy;
@@ -34,7 +39,6 @@ struct dk_pool {
 
 typedef struct {
     dk_pool *pool;
-    int index;
 } worker_arg;
 
 static long now_ns(void) {
@@ -43,9 +47,18 @@ static long now_ns(void) {
     return ts.tv_sec * 1000000000L + ts.tv_nsec;
 }
 
+static void run_claimed(dk_pool *p) {
+    for (;;) {
+        uint64_t w = atomic_fetch_add_explicit(&p->claim, 1, memory_order_acq_rel);
+        int index = (int)(w & 0xffffffffu), nparts = (int)(w >> 32);
+        if (index >= nparts) return;
+        p->fn(p->ctx, index, nparts);
+        atomic_fetch_add_explicit(&p->done, 1, memory_order_release);
+    }
+}
+
 static void *worker_main(void *arg) {
     dk_pool *p = ((worker_arg *)arg)->pool;
-    int index = ((worker_arg *)arg)->index;
     free(arg);
     unsigned long seen = 0;  // the epoch at creation; a job may be published before we get here
     for (;;) {
@@ -66,11 +79,7 @@ static void *worker_main(void *arg) {
             }
         }
         seen = e;
-        int nparts = (int)(e & 255);
-        if (index < nparts) {
-            p->fn(p->ctx, index, nparts);
-            atomic_fetch_add_explicit(&p->done, 1, memory_order_release);
-        }
+        run_claimed(p);
     }
     return NULL;
 }
@@ -81,6 +90,7 @@ dk_pool *dk_pool_create(int nthreads, int spin_us) {
     if (nthreads < 1) nthreads = 1;
     if (nthreads > 255) nthreads = 255;
     atomic_init(&p->epoch, 0);
+    atomic_init(&p->claim, 0);
     atomic_init(&p->done, 0);
     atomic_init(&p->sleepers, 0);
     atomic_init(&p->busy, 0);
@@ -93,7 +103,6 @@ dk_pool *dk_pool_create(int nthreads, int spin_us) {
     for (int i = 1; i < nthreads; i++) {
         worker_arg *wa = malloc(sizeof *wa);
         wa->pool = p;
-        wa->index = i;
         pthread_t t;
         pthread_attr_t attr;
         pthread_attr_init(&attr);
@@ -112,24 +121,24 @@ int dk_pool_sleepers(const dk_pool *p) { return p ? atomic_load((_Atomic int *)&
 void dk_pool_run(dk_pool *p, dk_job_fn fn, void *ctx, int nparts) {
     if (nparts <= 0) return;
     int expected = 0;
-    if (!p || nparts == 1 || nparts > p->nthreads ||
+    if (!p || nparts == 1 || p->nthreads == 1 ||
         !atomic_compare_exchange_strong(&p->busy, &expected, 1)) {
-        for (int i = 0; i < nparts; i++) fn(ctx, i, nparts);  // serial: no pool, too many parts, or busy
+        for (int i = 0; i < nparts; i++) fn(ctx, i, nparts);  // serial: no pool, or pool busy
         return;
     }
     p->fn = fn;
     p->ctx = ctx;
     atomic_store_explicit(&p->done, 0, memory_order_relaxed);
-    unsigned long e = ((atomic_load_explicit(&p->epoch, memory_order_relaxed) >> 8) + 1) << 8 | (unsigned)nparts;
-    atomic_store(&p->epoch, e);  // seq_cst: publishes fn/ctx/done
+    atomic_store_explicit(&p->claim, (uint64_t)nparts << 32, memory_order_release);  // publishes fn/ctx/done
+    atomic_fetch_add(&p->epoch, 1);  // seq_cst, pairs with the parking check
     if (atomic_load(&p->sleepers) > 0) {
         pthread_mutex_lock(&p->mu);
         pthread_cond_broadcast(&p->cv);
         pthread_mutex_unlock(&p->mu);
     }
-    fn(ctx, 0, nparts);
-    // Spin for the workers; yield now and then in case one was preempted (oversubscribed CPU).
-    for (long polls = 1; atomic_load_explicit(&p->done, memory_order_acquire) != nparts - 1; polls++) {
+    run_claimed(p);
+    // Wait for parts claimed by workers; yield now and then in case one was preempted.
+    for (long polls = 1; atomic_load_explicit(&p->done, memory_order_acquire) != nparts; polls++) {
         CPU_RELAX();
         if ((polls & 4095) == 0) sched_yield();
     }

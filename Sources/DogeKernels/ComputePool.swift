@@ -4,9 +4,10 @@ import CDogeKernels
 ///
 /// Dispatch costs well under a microsecond while the workers spin (Dispatch and condition
 /// variables cost 4–150 µs on a VM), so even decode-sized GEMVs can be split. Workers park after
-/// `spinMicroseconds` without work, so an idle process does not burn a core. The calling thread
-/// runs part 0. Calls made while the pool is busy (from another thread, or nested inside a job)
-/// run all their parts serially on the caller, so the pool is safe to share.
+/// `spinMicroseconds` without work, so an idle process does not burn a core. Parts are claimed
+/// by whichever thread is free, the caller included, so a preempted worker never stalls a call
+/// (its parts run on the caller). Calls made while the pool is busy (from another thread, or
+/// nested inside a job) run all their parts serially on the caller, so the pool is safe to share.
 /// Pools live for the whole process: their threads are never joined.
 public final class ComputePool: @unchecked Sendable {
     let raw: OpaquePointer
@@ -22,12 +23,11 @@ public final class ComputePool: @unchecked Sendable {
     }
 
     /// Runs the C job `fn(context, part, parts)` for part in 0..<parts and waits for all.
-    /// `parts` above `threads` run serially on the caller.
     public func run(parts: Int, _ fn: dk_job_fn, context: UnsafeMutableRawPointer?) {
         dk_pool_run(raw, fn, context, Int32(parts))
     }
 
-    /// Runs `body(part)` for part in 0..<parts, one part per thread, and waits for all.
+    /// Runs `body(part)` for part in 0..<parts on the pool's threads and waits for all.
     public func parallel(parts: Int, _ body: (Int) -> Void) {
         if parts <= 1 { if parts == 1 { body(0) }; return }
         withoutActuallyEscaping(body) { escapable in

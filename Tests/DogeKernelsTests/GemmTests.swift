@@ -1,5 +1,5 @@
 import Testing
-@testable import DogeKernels
+import DogeKernels
 
 /// Shapes that hit every edge: 1×1×1, odd tiles, gemv (m == 1), n == 1, k == 0, k across KC
 /// (256), m across MC (120 / 192), n across NC (2048 / 4096), and work large enough to be split

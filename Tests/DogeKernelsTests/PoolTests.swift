@@ -1,6 +1,6 @@
 import Testing
 import CDogeKernels
-@testable import DogeKernels
+import DogeKernels
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,5 +1,5 @@
 import CDogeKernels
-@testable import DogeKernels
+import DogeKernels
 
 /// Deterministic xorshift generator: tests reproduce from their seed.
 struct TestRNG {

@@ -1,5 +1,5 @@
 import Testing
-@testable import DogeKernels
+import DogeKernels
 
 private let sizes = [0, 1, 7, 8, 9, 31, 256, 1000, 1027]
 

@@ -21,7 +21,8 @@ int dk_set_thread_isa_limit(int limit);
 const char *dk_isa_name(int isa);
 
 // ---- thread pool ---------------------------------------------------------------------------
-/// A job: run share `part` of `nparts` (part 0 runs on the calling thread).
+/// A job: run share `part` of `nparts`. Parts are claimed by whichever thread is free (the
+/// caller takes part too), so a job must not assume which thread runs which part.
 typedef void (*dk_job_fn)(void *ctx, int part, int nparts);
 typedef struct dk_pool dk_pool;
 /// `nthreads` counts the caller: it starts nthreads-1 workers that spin while work flows and
