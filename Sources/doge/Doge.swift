@@ -17,6 +17,8 @@ struct Doge: AsyncParsableCommand {
             TemplateCommand.self,
             LogitsCommand.self,
             BenchCommand.self,
+            GenerateCommand.self,
+            ChatCommand.self,
             TrainCommand.self,
             PlotCommand.self,
         ]
