@@ -15,11 +15,11 @@ extension Interpreter {
         case .literal(let v): return v
         case .name(let n): return scope.lookup(n) ?? .undefined
         case .list(let items), .tuple(let items):
-            return .array(try items.map { try eval($0, scope) })
+            return try checkDepth(.array(try items.map { try eval($0, scope) }))
         case .dict(let pairs):
             var obj = OrderedObject()
             for (k, v) in pairs { try obj.set(try eval(k, scope), try eval(v, scope)) }
-            return .object(obj)
+            return try checkDepth(.object(obj))
         case .attribute(let objExpr, let name):
             let obj = try eval(objExpr, scope)
             if obj.isUndefined { throw TemplateError(.undefined, undefinedMessage(objExpr)) }

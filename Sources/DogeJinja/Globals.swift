@@ -19,7 +19,7 @@ enum Globals {
             return .string(strftime(format, interp.now, timeZone: timeZone))
         },
         "range": function("range", range),
-        "namespace": function("namespace") { args, _ in
+        "namespace": function("namespace") { args, interp in
             let ns = Namespace()
             for a in args.positional {
                 guard case .object(let o) = a else { throw TemplateError(.type, "namespace() takes a mapping") }
@@ -32,16 +32,16 @@ enum Globals {
                 try Namespace.checkName(k)
                 ns.attributes[k] = v
             }
-            return .opaque(JinjaOpaque(.namespace(ns)))
+            return try interp.checkDepth(.opaque(JinjaOpaque(.namespace(ns))))
         },
-        "dict": function("dict") { args, _ in
+        "dict": function("dict") { args, interp in
             var o = OrderedObject()
             for a in args.positional {
                 guard case .object(let src) = a else { throw TemplateError(.type, "dict() takes a mapping") }
                 for (k, v) in src.entries { try o.set(k, v) }
             }
             for (k, v) in args.keyword { o[k] = v }
-            return .object(o)
+            return try interp.checkDepth(.object(o))
         },
     ]
 

@@ -85,6 +85,16 @@ final class Interpreter {
         }
     }
 
+    /// Refuses values nested deeper than the limit (checked where templates build containers).
+    @discardableResult
+    func checkDepth(_ v: JinjaValue) throws -> JinjaValue {
+        let limit = options.limits.maxValueDepth
+        if v.nestingDepth(limit: limit) > limit {
+            throw TemplateError(.limitExceeded, "value nested deeper than \(limit) levels")
+        }
+        return v
+    }
+
     private func countIteration(_ loc: SourceLocation) throws {
         loopIterations += 1
         if loopIterations > options.limits.maxLoopIterations {
@@ -198,6 +208,7 @@ final class Interpreter {
                 throw TemplateError(.type, "Cannot assign attribute on non-namespace object", at: loc)
             }
             try located(loc) { try Namespace.checkName(attr) }
+            try located(loc) { try checkDepth(.object(OrderedObject([("", value)]))) }
             ns.attributes[attr] = value
         case .tuple(let targets):
             let parts = try located(loc) { try self.iterate(value) }

@@ -2,6 +2,31 @@ import Foundation
 
 /// Python's `str()` / `repr()` of values, which is what jinja2 prints.
 extension JinjaValue {
+    /// Nesting depth of containers (namespaces included), counted no further than `limit + 1`.
+    /// Each namespace is visited once, so shared or cyclic namespaces cost nothing extra.
+    func nestingDepth(limit: Int) -> Int {
+        var seen = Set<ObjectIdentifier>()
+        return nestingDepth(limit: limit, seen: &seen)
+    }
+
+    private func nestingDepth(limit: Int, seen: inout Set<ObjectIdentifier>) -> Int {
+        guard limit >= 0 else { return 1 }
+        var deepest = 0
+        switch self {
+        case .array(let a):
+            for v in a { deepest = max(deepest, v.nestingDepth(limit: limit - 1, seen: &seen)) }
+            return 1 + deepest
+        case .object(let o):
+            for v in o.values { deepest = max(deepest, v.nestingDepth(limit: limit - 1, seen: &seen)) }
+            return 1 + deepest
+        case .opaque(let op):
+            guard case .namespace(let ns) = op.kind, seen.insert(ObjectIdentifier(ns)).inserted else { return 0 }
+            return JinjaValue.object(ns.attributes).nestingDepth(limit: limit, seen: &seen)
+        default:
+            return 0
+        }
+    }
+
     /// `str(value)` as Python prints it (`{{ value }}`, `|string`, `~`); undefined prints as "".
     public var pythonString: String {
         switch self {
@@ -25,6 +50,13 @@ extension JinjaValue {
     }
 
     func appendRepr(to out: inout String) {
+        var active = Set<ObjectIdentifier>()
+        appendRepr(to: &out, active: &active)
+    }
+
+    /// `active` holds the namespaces being printed: a namespace can contain itself, and Python
+    /// prints the inner occurrence as `{...}`.
+    private func appendRepr(to out: inout String, active: inout Set<ObjectIdentifier>) {
         switch self {
         case .undefined: out += ""
         case .null: out += "None"
@@ -36,21 +68,29 @@ extension JinjaValue {
             out += "["
             for (i, v) in a.enumerated() {
                 if i > 0 { out += ", " }
-                v.appendRepr(to: &out)
+                v.appendRepr(to: &out, active: &active)
             }
             out += "]"
         case .object(let o):
             out += "{"
             for (i, (k, v)) in o.entries.enumerated() {
                 if i > 0 { out += ", " }
-                k.appendRepr(to: &out)
+                k.appendRepr(to: &out, active: &active)
                 out += ": "
-                v.appendRepr(to: &out)
+                v.appendRepr(to: &out, active: &active)
             }
             out += "}"
         case .opaque(let o):
             switch o.kind {
-            case .namespace(let ns): out += "<Namespace \(JinjaValue.object(ns.attributes).pythonRepr)>"
+            case .namespace(let ns):
+                guard active.insert(ObjectIdentifier(ns)).inserted else {
+                    out += "<Namespace {...}>"
+                    return
+                }
+                out += "<Namespace "
+                JinjaValue.object(ns.attributes).appendRepr(to: &out, active: &active)
+                out += ">"
+                active.remove(ObjectIdentifier(ns))
             case .function(let f): out += "<built-in function \(f.name)>"
             case .macro(let m): out += "<Macro '\(m.name)'>"
             case .loop: out += "<LoopContext>"

@@ -9,11 +9,18 @@ public struct TemplateOptions: Sendable {
         public var maxLoopIterations: Int
         /// Nesting depth of macro calls (and of expression nesting when parsing).
         public var maxRecursionDepth: Int
+        /// Nesting depth of lists/dicts/namespaces a template may build (deep values would
+        /// overflow the stack when printed or freed).
+        public var maxValueDepth: Int
 
-        public init(maxOutputBytes: Int = 16 << 20, maxLoopIterations: Int = 1_000_000, maxRecursionDepth: Int = 64) {
+        public init(
+            maxOutputBytes: Int = 16 << 20, maxLoopIterations: Int = 1_000_000, maxRecursionDepth: Int = 64,
+            maxValueDepth: Int = 512
+        ) {
             self.maxOutputBytes = maxOutputBytes
             self.maxLoopIterations = maxLoopIterations
             self.maxRecursionDepth = maxRecursionDepth
+            self.maxValueDepth = maxValueDepth
         }
     }
 

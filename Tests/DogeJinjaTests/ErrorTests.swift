@@ -160,6 +160,18 @@ import Testing
         #expect(renderError(source)?.kind == .limitExceeded)
     }
 
+    @Test func deeplyNestedValuesAreAnErrorNotACrash() throws {
+        let lists = "{% set ns = namespace(x=[]) %}{% for i in range(100000) %}{% set ns.x = [ns.x] %}{% endfor %}"
+        #expect(renderError(lists)?.kind == .limitExceeded)
+        let chain = "{% set ns = namespace(x=none) %}{% for i in range(100000) %}{% set ns.x = namespace(p=ns.x) %}{% endfor %}"
+        #expect(renderError(chain)?.kind == .limitExceeded)
+    }
+
+    @Test func selfContainingNamespacePrintsLikePython() throws {
+        let source = "{% set ns = namespace(x=none) %}{% set ns.s = ns %}{% set ns.t = ns %}{{ ns }}"
+        #expect(try render(source) == "<Namespace {'x': None, 's': <Namespace {...}>, 't': <Namespace {...}>}>")
+    }
+
     @Test func deeplyNestedJSONIsAnErrorNotACrash() {
         let json = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
         #expect(throws: TemplateError.self) { try JinjaValue(jsonString: json) }
