@@ -32,10 +32,13 @@ enum Segment {
 struct TokenTrie: Sendable {
     private var children: [[UInt32: Int]] = [[:]]
     private var terminal: [Int] = [-1]  // index into the token list, or -1
+    /// ASCII scalars that start some token: a quick reject for most positions.
+    private var asciiStarts: (UInt64, UInt64) = (0, 0)
     var isEmpty: Bool { children[0].isEmpty }
 
     mutating func insert(_ scalars: [UInt32], token: Int) {
         guard !scalars.isEmpty else { return }
+        if scalars[0] < 64 { asciiStarts.0 |= 1 << UInt64(scalars[0]) } else if scalars[0] < 128 { asciiStarts.1 |= 1 << UInt64(scalars[0] - 64) }
         var node = 0
         for value in scalars {
             if let next = children[node][value] {
@@ -52,6 +55,9 @@ struct TokenTrie: Sendable {
 
     /// The longest token starting at `start`: (token index, end).
     func longestMatch(in text: [UInt32], at start: Int) -> (token: Int, end: Int)? {
+        let first = text[start]
+        if first < 64 && asciiStarts.0 & (1 << UInt64(first)) == 0 { return nil }
+        if first >= 64 && first < 128 && asciiStarts.1 & (1 << UInt64(first - 64)) == 0 { return nil }
         var node = 0
         var best: (Int, Int)?
         var position = start

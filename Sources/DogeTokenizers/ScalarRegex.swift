@@ -13,10 +13,18 @@ public struct ScalarRegex: Sendable {
         /// A loop over one class: `min...max` repetitions of `sets[set]`.
         case run(set: Int, min: Int, max: Int, mode: RegexNode.RepeatMode)
         case split(Int, Int)
+        /// A split whose first branch can only start with a scalar in `filters[filter]`:
+        /// when the next scalar cannot, go straight to `second` without a backtrack point.
+        case splitIf(Int, Int, filter: Int)
         case jump(Int)
         case look(entry: Int, negative: Bool)
         case atomic(entry: Int)
         case anchor(RegexNode.Anchor)
+        /// Records the position in mark `slot` (restored on backtracking).
+        case setMark(Int)
+        /// Fails unless the position moved since `setMark(slot)`: a loop iteration that
+        /// matched nothing must not repeat.
+        case requireProgress(Int)
         case match
     }
 
@@ -34,6 +42,11 @@ public struct ScalarRegex: Sendable {
     /// Two words per set: membership of scalars 0..<64 and 64..<128.
     private var asciiBits: [UInt64] = []
     private var start = 0
+    /// First-scalar filters: two ASCII words each, plus whether any non-ASCII scalar may start.
+    private var filterBits: [UInt64] = []
+    private var filterNonASCII: [Bool] = []
+    /// Loops whose body can match empty (`(a?)*`) use a mark each.
+    private var markCount = 0
 
     public init(_ pattern: String) throws {
         self.pattern = pattern
@@ -72,6 +85,59 @@ public struct ScalarRegex: Sendable {
         return sets.count - 1
     }
 
+    /// The scalars a match of `node` can start with: (ASCII bits, non-ASCII possible), or nil
+    /// when the node can match empty or starts with an assertion (no filtering then).
+    private func firstScalars(_ node: RegexNode) -> (UInt64, UInt64, Bool)? {
+        switch node {
+        case let .scalar(value):
+            if value >= 128 { return (0, 0, true) }
+            return value < 64 ? (1 << UInt64(value), 0, false) : (0, 1 << UInt64(value - 64), false)
+        case let .folded(value):
+            var result: (UInt64, UInt64, Bool) = (0, 0, true)  // non-ASCII folds (ſ, K) too
+            for variant in [value] + CaseFolding.variants(of: value) + (value >= 0x61 && value <= 0x7A ? [value - 32] : []) where variant < 128 {
+                if variant < 64 { result.0 |= 1 << UInt64(variant) } else { result.1 |= 1 << UInt64(variant - 64) }
+            }
+            return result
+        case let .set(set):
+            var low: UInt64 = 0, high: UInt64 = 0
+            for value in UInt32(0)..<128 where set.contains(value) {
+                if value < 64 { low |= 1 << UInt64(value) } else { high |= 1 << UInt64(value - 64) }
+            }
+            return (low, high, true)
+        case let .concat(nodes):
+            guard let first = nodes.first else { return nil }
+            return firstScalars(first)
+        case let .alternation(branches):
+            var result: (UInt64, UInt64, Bool) = (0, 0, false)
+            for branch in branches {
+                guard let first = firstScalars(branch) else { return nil }
+                result = (result.0 | first.0, result.1 | first.1, result.2 || first.2)
+            }
+            return result
+        case let .repeated(body, min, _, _):
+            return min > 0 ? firstScalars(body) : nil
+        case let .atomic(body):
+            return firstScalars(body)
+        case .empty, .lookahead, .anchor:
+            return nil
+        }
+    }
+
+    private mutating func addFilter(for node: RegexNode) -> Int? {
+        guard !node.canBeEmpty, let (low, high, nonASCII) = firstScalars(node) else { return nil }
+        filterBits += [low, high]
+        filterNonASCII.append(nonASCII)
+        return filterNonASCII.count - 1
+    }
+
+    @inline(__always)
+    private func filterAccepts(_ index: Int, _ value: UInt32) -> Bool {
+        if value < 128 {
+            return filterBits[2 * index + (value < 64 ? 0 : 1)] & (1 << UInt64(value & 63)) != 0
+        }
+        return filterNonASCII[index]
+    }
+
     @inline(__always)
     private func setContains(_ index: Int, _ value: UInt32) -> Bool {
         if value < 128 {
@@ -103,7 +169,11 @@ public struct ScalarRegex: Sendable {
                     compile(branch)
                     jumpsToEnd.append(program.count)
                     program.append(.jump(0))
-                    program[split] = .split(split + 1, program.count)
+                    if let filter = addFilter(for: branch) {
+                        program[split] = .splitIf(split + 1, program.count, filter: filter)
+                    } else {
+                        program[split] = .split(split + 1, program.count)
+                    }
                 }
             }
             for jump in jumpsToEnd { program[jump] = .jump(program.count) }
@@ -144,7 +214,15 @@ public struct ScalarRegex: Sendable {
             // loop: split(body, exit); body; jump loop
             let loop = program.count
             program.append(.split(0, 0))
-            compile(body)
+            if body.canBeEmpty {
+                let mark = markCount
+                markCount += 1
+                program.append(.setMark(mark))
+                compile(body)
+                program.append(.requireProgress(mark))
+            } else {
+                compile(body)
+            }
             program.append(.jump(loop))
             let exit = program.count
             program[loop] = greedy ? .split(loop + 1, exit) : .split(exit, loop + 1)
@@ -222,6 +300,7 @@ public struct ScalarRegex: Sendable {
         var pc = entry
         var pos = position
         let count = text.count
+        var marks = markCount > 0 ? [Int](repeating: -1, count: markCount) : []
         while true {
             var failed = false
             switch program[pc] {
@@ -247,6 +326,13 @@ public struct ScalarRegex: Sendable {
             case let .split(first, second):
                 stack.append(Frame(pc: second, pos: pos, low: -1))
                 pc = first
+            case let .splitIf(first, second, filter):
+                if pos < count && filterAccepts(filter, text[pos]) {
+                    stack.append(Frame(pc: second, pos: pos, low: -1))
+                    pc = first
+                } else {
+                    pc = second
+                }
             case let .jump(target):
                 pc = target
             case let .look(entry, negative):
@@ -256,13 +342,24 @@ public struct ScalarRegex: Sendable {
                 if let end = run(entry, at: pos, text, &stack) { pos = end; pc += 1 } else { failed = true }
             case let .anchor(anchor):
                 if anchorHolds(anchor, pos, text) { pc += 1 } else { failed = true }
+            case let .setMark(slot):
+                stack.append(Frame(pc: -2 - slot, pos: marks[slot], low: -1))
+                marks[slot] = pos
+                pc += 1
+            case let .requireProgress(slot):
+                if pos != marks[slot] { pc += 1 } else { failed = true }
             case .match:
                 stack.removeSubrange(base...)
                 return pos
             }
-            if failed {
+            while failed {
                 guard stack.count > base else { return nil }
                 let frame = stack.removeLast()
+                if frame.pc <= -2 {
+                    marks[-2 - frame.pc] = frame.pos  // undo a mark and keep backtracking
+                    continue
+                }
+                failed = false
                 pc = frame.pc
                 pos = frame.pos
                 if frame.low >= 0 && frame.pos > frame.low {

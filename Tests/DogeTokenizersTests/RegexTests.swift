@@ -24,6 +24,11 @@ struct RegexTests {
         #expect(try split(#"(?=b)"#, "ab").count == 1)
     }
 
+    @Test func emptyLoopBodyTerminates() throws {
+        #expect(try split("(a?)*b", "aab") == ["aab"])
+        _ = try split("(?:x?)*y", "xxxx")  // must return, whatever it finds
+    }
+
     @Test func classes() throws {
         #expect(try split(#"[^\r\n\p{L}\p{N}]?\p{L}+"#, "¿Qué tal?") == ["¿Qué", " tal"])
         #expect(try split(#"\p{Lu}+"#, "abCDeF") == ["CD", "F"])
