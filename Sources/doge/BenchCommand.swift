@@ -31,6 +31,7 @@ struct BenchCommand: ParsableCommand {
 
     enum Mode: String, ExpressibleByArgument, CaseIterable {
         case prefill
+        case train
     }
 
     @Argument(help: "Model shape: \(Size.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -60,6 +61,8 @@ struct BenchCommand: ParsableCommand {
             for _ in 0..<3 { _ = try model.logits(ids: [ids], logitsToKeep: 1) }
             let times = try (0..<20).map { _ in try seconds { _ = try model.logits(ids: [ids], logitsToKeep: 1) } }
             result["prefill_tok_s"] = (512 / median(times) * 10).rounded() / 10
+        case .train:
+            try benchTrain(model: model, rng: &rng, into: &result)
         }
         let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
         print(String(decoding: json, as: UTF8.self))

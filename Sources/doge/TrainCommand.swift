@@ -103,3 +103,34 @@ struct ValidationErrorMessage: Error, CustomStringConvertible {
     let description: String
     init(_ d: String) { description = d }
 }
+
+extension BenchCommand {
+    /// The `train` workload of shared/bench/torch_baseline.py: AdamW (lr 1e-3, betas 0.9/0.95,
+    /// weight decay 0.01) on batch 4 × 256 random tokens, loss = causal-LM loss; median of 5 timed
+    /// steps after one warm-up -> train_tok_s; peak resident memory (VmHWM) -> peak_rss_mb.
+    func benchTrain(model: DogeForCausalLM, rng: inout SeededGenerator, into result: inout [String: Any]) throws {
+        let vocab = model.config.vocabSize
+        let ids = (0..<4).map { _ in (0..<256).map { _ in Int(rng.next() % UInt64(vocab)) } }
+        let grads = model.zeroGradients()
+        var optimizer = AdamW(beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0.01)
+        let counted = DogeForCausalLM.countedTokens(labels: ids)
+        func step() throws {
+            grads.zeroAll()
+            _ = try model.accumulateGradients(ids: ids, labels: ids, lossScale: 1 / Float(counted), into: grads)
+            // torch's benchmark applies decay to every parameter (one group); so does this.
+            optimizer.update(model, gradients: grads.namedParameters(), learningRate: 1e-3, decay: { _ in true })
+        }
+        try step()
+        let times = try (0..<5).map { _ in try seconds { try step() } }
+        result["train_tok_s"] = (Double(4 * 256) / median(times) * 10).rounded() / 10
+        result["peak_rss_mb"] = peakResidentMegabytes()
+    }
+}
+
+/// VmHWM of /proc/self/status in MB (nil where unavailable).
+func peakResidentMegabytes() -> Double? {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
+    return (kb / 1024 * 10).rounded() / 10
+}
