@@ -51,6 +51,40 @@ static void kern_avx2_6x16(long kc, const float *pa, const float *pb, float *c, 
 #undef S8
 #undef ST8
 }
+
+// Packs a full NR-wide sliver of op(B) = Wᵀ (W [n,k] row-major, the Linear-layer case) with 8×8
+// register transposes: reads 8 rows of W contiguously, writes 8 packed k-rows. Returns the
+// number of k values done (a multiple of 8); the caller packs the rest.
+static long pack_bt_avx2(int nr, long kc, const float *b, long ldb, float *pb) {
+    long p0 = 0;
+    for (; p0 + 8 <= kc; p0 += 8) {
+        for (int jb = 0; jb < nr; jb += 8) {
+            const float *src = b + (long)jb * ldb + p0;
+            __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + ldb);
+            __m256 r2 = _mm256_loadu_ps(src + 2 * ldb), r3 = _mm256_loadu_ps(src + 3 * ldb);
+            __m256 r4 = _mm256_loadu_ps(src + 4 * ldb), r5 = _mm256_loadu_ps(src + 5 * ldb);
+            __m256 r6 = _mm256_loadu_ps(src + 6 * ldb), r7 = _mm256_loadu_ps(src + 7 * ldb);
+            __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+            __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+            __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+            __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+            __m256 s0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0)), s1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+            __m256 s2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0)), s3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+            __m256 s4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0)), s5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
+            __m256 s6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0)), s7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+            float *dst = pb + p0 * nr + jb;
+            _mm256_store_ps(dst + 0 * nr, _mm256_permute2f128_ps(s0, s4, 0x20));
+            _mm256_store_ps(dst + 1 * nr, _mm256_permute2f128_ps(s1, s5, 0x20));
+            _mm256_store_ps(dst + 2 * nr, _mm256_permute2f128_ps(s2, s6, 0x20));
+            _mm256_store_ps(dst + 3 * nr, _mm256_permute2f128_ps(s3, s7, 0x20));
+            _mm256_store_ps(dst + 4 * nr, _mm256_permute2f128_ps(s0, s4, 0x31));
+            _mm256_store_ps(dst + 5 * nr, _mm256_permute2f128_ps(s1, s5, 0x31));
+            _mm256_store_ps(dst + 6 * nr, _mm256_permute2f128_ps(s2, s6, 0x31));
+            _mm256_store_ps(dst + 7 * nr, _mm256_permute2f128_ps(s3, s7, 0x31));
+        }
+    }
+    return p0;
+}
 #pragma clang attribute pop
 
 #pragma clang attribute push(__attribute__((target("avx512f,avx512vl,avx512dq,avx2,fma"))), apply_to = function)
@@ -135,9 +169,13 @@ static void pack_b(int nr, long nc, long kc, const float *b, long ldb, int trans
                 for (; j < nr; j++) dst[j] = 0;
             }
         } else {       // B(p,j) = b[j*ldb + p] (weights [N,K]): rows of W become columns
+            long done = 0;
+#if defined(__x86_64__)
+            if (cols == nr) done = pack_bt_avx2(nr, kc, b + j0 * ldb, ldb, pb);  // SIMD kernels imply AVX2
+#endif
             for (long j = 0; j < cols; j++) {
                 const float *src = b + (j0 + j) * ldb;
-                for (long p = 0; p < kc; p++) pb[p * nr + j] = src[p];
+                for (long p = done; p < kc; p++) pb[p * nr + j] = src[p];
             }
             for (long j = cols; j < nr; j++)
                 for (long p = 0; p < kc; p++) pb[p * nr + j] = 0;
