@@ -112,6 +112,7 @@ struct JSONReader {
 
     static func parse(_ data: Data, file: String) throws -> JSONNode {
         var reader = JSONReader(bytes: [UInt8](data), file: file)
+        if reader.bytes.starts(with: [0xEF, 0xBB, 0xBF]) { reader.index = 3 }  // UTF-8 byte order mark
         reader.skipSpace()
         let value = try reader.value(depth: 0)
         reader.skipSpace()
