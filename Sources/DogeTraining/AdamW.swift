@@ -26,36 +26,42 @@ public struct AdamW: Sendable {
     public mutating func update(_ model: DogeForCausalLM, gradients: [String: Tensor], learningRate lr: Double,
                                 decay: (String) -> Bool = AdamW.decayed) {
         step += 1
+        model.forEachParameter { name, p in
+            guard let g = gradients[name] else { return }
+            apply(name: name, parameter: &p, gradient: g, learningRate: lr, decays: decay(name))
+        }
+    }
+
+    /// The update of one parameter tensor at the current `step` (already counted).
+    public mutating func apply(name: String, parameter p: inout Tensor, gradient g: Tensor, learningRate lr: Double, decays: Bool) {
+        precondition(p.count == g.count, "AdamW: gradient of \(name) has \(g.count) values, the parameter \(p.count)")
         let biasCorrection1 = 1 - pow(beta1, Double(step))
         let biasCorrection2 = 1 - pow(beta2, Double(step))
         let stepSize = Float(lr / biasCorrection1)
         let bc2Sqrt = Float(biasCorrection2.squareRoot())
         let decayFactor = Float(1 - lr * weightDecay)
         let b1 = Float(1 - beta1), b2 = Float(beta2), oneMinusB2 = Float(1 - beta2), eps = Float(epsilon)
-        model.forEachParameter { name, p in
-            guard let g = gradients[name] else { return }
-            var m = exponentialAverage.removeValue(forKey: name) ?? [Float](repeating: 0, count: p.count)
-            var v = exponentialAverageSquared.removeValue(forKey: name) ?? [Float](repeating: 0, count: p.count)
-            let decays = decay(name) && weightDecay != 0
-            p.data.withUnsafeMutableBufferPointer { pp in
-                g.data.withUnsafeBufferPointer { gp in
-                    m.withUnsafeMutableBufferPointer { mp in
-                        v.withUnsafeMutableBufferPointer { vp in
-                            for i in 0..<pp.count {
-                                if decays { pp[i] *= decayFactor }
-                                let grad = gp[i]
-                                mp[i] += b1 * (grad - mp[i])
-                                vp[i] = vp[i] * b2 + oneMinusB2 * grad * grad
-                                let denominator = vp[i].squareRoot() / bc2Sqrt + eps
-                                pp[i] += -stepSize * (mp[i] / denominator)
-                            }
+        var m = exponentialAverage.removeValue(forKey: name) ?? [Float](repeating: 0, count: p.count)
+        var v = exponentialAverageSquared.removeValue(forKey: name) ?? [Float](repeating: 0, count: p.count)
+        let decays = decays && weightDecay != 0
+        p.data.withUnsafeMutableBufferPointer { pp in
+            g.data.withUnsafeBufferPointer { gp in
+                m.withUnsafeMutableBufferPointer { mp in
+                    v.withUnsafeMutableBufferPointer { vp in
+                        for i in 0..<pp.count {
+                            if decays { pp[i] *= decayFactor }
+                            let grad = gp[i]
+                            mp[i] += b1 * (grad - mp[i])
+                            vp[i] = vp[i] * b2 + oneMinusB2 * grad * grad
+                            let denominator = vp[i].squareRoot() / bc2Sqrt + eps
+                            pp[i] += -stepSize * (mp[i] / denominator)
                         }
                     }
                 }
             }
-            exponentialAverage[name] = m
-            exponentialAverageSquared[name] = v
         }
+        exponentialAverage[name] = m
+        exponentialAverageSquared[name] = v
     }
 
     /// transformers' `Trainer.get_decay_parameter_names`: every parameter except those whose
