@@ -221,6 +221,18 @@ struct BuiltinFunction {
 // MARK: - Basic queries
 
 extension JinjaValue {
+    /// Member of an object by string key (nil for non-objects and missing keys).
+    public subscript(key: String) -> JinjaValue? {
+        if case .object(let o) = self { return o[key] }
+        return nil
+    }
+
+    /// The text of a string value.
+    public var stringValue: String? {
+        if case .string(let s) = self { return s }
+        return markupText
+    }
+
     /// Python truthiness; undefined is falsy.
     public var isTruthy: Bool {
         switch self {

@@ -65,4 +65,11 @@ public struct Template: Sendable {
         let interpreter = Interpreter(options: options)
         return try interpreter.render(body, context: context)
     }
+
+    /// Renders with the keys of an object (e.g. a parsed JSON context) as variables.
+    public func render(_ context: OrderedObject) throws -> String {
+        var variables: [String: JinjaValue] = [:]
+        for (k, v) in context.entries { variables[k.pythonString] = v }
+        return try render(variables)
+    }
 }

@@ -53,6 +53,18 @@ import Testing
         #expect(try render("{{ shout('hi') }}", ["shout": shout]) == "HI")
     }
 
+    @Test func renderTakesAParsedJSONContext() throws {
+        let context = try JinjaValue(jsonString: #"{"messages": [{"role": "user", "content": "hi"}], "add_generation_prompt": true}"#)
+        guard case .object(let o) = context else {
+            Issue.record("not an object")
+            return
+        }
+        #expect(context["messages"]?.stringValue == nil)
+        #expect(context["add_generation_prompt"] == .bool(true))
+        let template = try Template("{{ messages[0].content }}{% if add_generation_prompt %}!{% endif %}")
+        #expect(try template.render(o) == "hi!")
+    }
+
     @Test func contextShadowsGlobals() throws {
         #expect(try render("{{ range }}", ["range": "mine"]) == "mine")
     }
