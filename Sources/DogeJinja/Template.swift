@@ -1,5 +1,13 @@
 import Foundation
 
+// DogeJinja renders Jinja2 templates the way Hugging Face transformers' `apply_chat_template` does
+// (jinja2 3.1 in an immutable sandbox, trim_blocks + lstrip_blocks, loop controls, `{% generation %}`,
+// `raise_exception`, `strftime_now`, transformers' `tojson`).
+//
+// Pipeline: `Lexer` (whitespace rules) → `Parser` (AST) → `Validator` (unknown filters/tests) once per
+// `Template`; each `render` runs a fresh `Interpreter` over the immutable AST, so templates are
+// parse-once, render-many and safe to share across threads.
+
 /// Rendering options. Defaults are the environment Hugging Face transformers uses for chat templates.
 public struct TemplateOptions: Sendable {
     /// Safety limits; exceeding one raises `TemplateError` of kind `.limitExceeded`.
