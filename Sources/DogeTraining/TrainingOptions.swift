@@ -203,7 +203,7 @@ public struct TrainingOptions: Sendable {
         for (path, ratio) in datasets where !(ratio > 0) { throw bad("datasets_and_ratios", "ratio of \(path) must be positive, found \(ratio)") }
         if modelInit == nil && modelPath == nil { throw bad("model_name_or_path", "give a checkpoint directory to continue from, or model_init_kwargs for a new model") }
         if let total = totalSampleSize, total < 1 { throw bad("total_sample_size", "must be positive, found \(total)") }
-        if maxSteps > 0 { _ = try schedule(totalSteps: maxSteps) }
+        _ = try schedule(totalSteps: maxSteps > 0 ? maxSteps : 1 << 40)   // unknown length: check the type and kwargs
     }
 
     /// warmup_steps if set, else ceil(warmup_ratio · total) (TrainingArguments.get_warmup_steps).
