@@ -22,22 +22,21 @@ struct BPEModel: Sendable {
     private let byteIDs: [Int]
 
     init(json: JSONField) throws {
+        // Walk the raw nodes: building a JSON path per entry would dominate loading 100k+ vocabularies.
         var vocab: [[UInt32]: Int] = [:]
         var maxID = -1
         let vocabField = json["vocab"]
+        var idToToken: [String?] = []
         if !vocabField.isNull {
-            let members = try vocabField.members()
+            guard case let .object(members) = vocabField.node else { throw vocabField.fail("expected an object, found \(vocabField.node.typeName)") }
             vocab.reserveCapacity(members.count)
-            for (token, idField) in members {
-                let id = try idField.int()
-                guard id >= 0 else { throw idField.fail("negative id") }
+            for (token, value) in members {
+                guard case let .int(id) = value, id >= 0 else { throw vocabField[token].fail("expected a non-negative integer id") }
                 vocab[token.unicodeScalars.map(\.value)] = id
                 maxID = max(maxID, id)
             }
-        }
-        var idToToken = [String?](repeating: nil, count: maxID + 1)
-        if !vocabField.isNull {
-            for (token, idField) in try vocabField.members() { idToToken[try idField.int()] = token }
+            idToToken = [String?](repeating: nil, count: maxID + 1)
+            for (token, value) in members { if case let .int(id) = value { idToToken[id] = token } }
         }
         self.vocab = vocab
         self.idToToken = idToToken
@@ -57,27 +56,38 @@ struct BPEModel: Sendable {
         }
 
         var merges: [UInt64: (rank: Int32, id: Int32)] = [:]
-        let mergeFields = json["merges"].isNull ? [] : try json["merges"].array()
-        merges.reserveCapacity(mergeFields.count)
+        let mergesField = json["merges"]
+        var mergeNodes: [JSONNode] = []
+        if !mergesField.isNull {
+            guard case let .array(items) = mergesField.node else { throw mergesField.fail("expected an array, found \(mergesField.node.typeName)") }
+            mergeNodes = items
+        }
+        merges.reserveCapacity(mergeNodes.count)
         let prefixLength = continuingSubwordPrefix.count
-        for (rank, field) in mergeFields.enumerated() {
-            let parts: [String]
-            switch field.node {
+        for (rank, node) in mergeNodes.enumerated() {
+            // The path is only built when reporting an error.
+            var field: JSONField { JSONField(node, path: "\(mergesField.path)[\(rank)]") }
+            var left: [UInt32], right: [UInt32]
+            switch node {
             case let .string(line):
-                parts = line.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
-            case .array:
-                parts = try field.array().map { try $0.string() }
+                let parts = line.split(separator: " ", omittingEmptySubsequences: false)
+                guard parts.count == 2 else { throw field.fail("a merge needs exactly two parts") }
+                (left, right) = (parts[0].unicodeScalars.map(\.value), parts[1].unicodeScalars.map(\.value))
+            case let .array(items):
+                guard items.count == 2, case let .string(a) = items[0], case let .string(b) = items[1] else {
+                    throw field.fail("a merge needs exactly two strings")
+                }
+                (left, right) = (a.unicodeScalars.map(\.value), b.unicodeScalars.map(\.value))
             default:
-                throw field.fail("expected \"a b\" or [\"a\", \"b\"], found \(field.node.typeName)")
+                throw field.fail("expected \"a b\" or [\"a\", \"b\"], found \(node.typeName)")
             }
-            guard parts.count == 2 else { throw field.fail("a merge needs exactly two parts") }
-            let left = parts[0].unicodeScalars.map(\.value), right = parts[1].unicodeScalars.map(\.value)
+            let describe = { String(scalars: left).debugDescription + " + " + String(scalars: right).debugDescription }
             guard let leftID = vocab[left], let rightID = vocab[right] else {
-                throw field.fail("merge \(parts[0].debugDescription) + \(parts[1].debugDescription) uses a token missing from the vocabulary")
+                throw field.fail("merge \(describe()) uses a token missing from the vocabulary")
             }
             let merged = left + right.dropFirst(min(prefixLength, right.count))
             guard let mergedID = vocab[merged] else {
-                throw field.fail("the result of merge \(parts[0].debugDescription) + \(parts[1].debugDescription) is missing from the vocabulary")
+                throw field.fail("the result of merge \(describe()) is missing from the vocabulary")
             }
             let key = UInt64(leftID) << 32 | UInt64(rightID)
             if merges[key] == nil { merges[key] = (Int32(rank), Int32(mergedID)) }
