@@ -17,12 +17,12 @@ private func writeStdout(_ text: String) {
 private func appendDecimal(_ value: Int, to out: inout [UInt8]) {
     if value < 0 { out.append(UInt8(ascii: "-")) }
     var magnitude = value.magnitude
-    var digits: [UInt8] = []
+    let start = out.count
     repeat {
-        digits.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+        out.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
         magnitude /= 10
     } while magnitude > 0
-    out.append(contentsOf: digits.reversed())
+    out[start...].reverse()
 }
 
 struct TokenizeCommand: ParsableCommand {
@@ -72,9 +72,11 @@ struct TokenizeCommand: ParsableCommand {
         }
         var out: [UInt8] = []
         out.reserveCapacity(ids.count * 6 + 2)
+        let json = self.json  // read the property wrapper once, not per id
+        let separator = json ? UInt8(ascii: ",") : UInt8(ascii: " ")
         if json { out.append(UInt8(ascii: "[")) }
         for (index, id) in ids.enumerated() {
-            if index > 0 { out.append(json ? UInt8(ascii: ",") : UInt8(ascii: " ")) }
+            if index > 0 { out.append(separator) }
             appendDecimal(id, to: &out)
         }
         if json { out.append(UInt8(ascii: "]")) }
