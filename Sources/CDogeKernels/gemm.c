@@ -3,6 +3,7 @@
 // serves all four combinations. Kernels get their ISA from per-function target attributes and
 // are chosen at run time (no build flags), see dk_isa().
 #include "CDogeKernels.h"
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #if defined(__x86_64__)
@@ -183,15 +184,22 @@ static void pack_b(int nr, long nc, long kc, const float *b, long ldb, int trans
     }
 }
 
-// Per-thread packing buffers, grown on demand and kept (pool threads are persistent).
+// Per-thread packing buffers (up to ~4.5 MB), grown on demand and kept; a pthread key frees
+// them when a thread exits, so short-lived caller threads do not leak.
 static _Thread_local float *tl_buf;
 static _Thread_local size_t tl_cap;
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_key_init(void) { pthread_key_create(&scratch_key, free); }
 
 static float *scratch(size_t floats) {
     if (floats > tl_cap) {
+        pthread_once(&scratch_once, scratch_key_init);
         free(tl_buf);
         tl_cap = floats;
         tl_buf = aligned_alloc(64, ((floats * sizeof(float)) + 63) / 64 * 64);
+        pthread_setspecific(scratch_key, tl_buf);
     }
     return tl_buf;
 }
