@@ -42,6 +42,18 @@ static inline float hsum8(__m256 v) {
     return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
 }
 
+// Four horizontal sums at once (one hadd tree instead of four): lanes = sums of a0..a3.
+static inline __m128 hsum4x8(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
+    __m256 t = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+    return _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
+}
+
+static inline void store4(__m128 dots, float alpha, float beta, float *y) {
+    __m128 r = _mm_mul_ps(_mm_set1_ps(alpha), dots);
+    if (beta != 0.0f) r = _mm_add_ps(r, _mm_mul_ps(_mm_set1_ps(beta), _mm_loadu_ps(y)));
+    _mm_storeu_ps(y, r);
+}
+
 static void sgemv_avx2(long n, long k, float alpha, const float *w, long ldw, const float *x,
                        float beta, float *y) {
     long i = 0;
@@ -71,10 +83,8 @@ static void sgemv_avx2(long n, long k, float alpha, const float *w, long ldw, co
             a2 = _mm256_fmadd_ps(_mm256_maskload_ps(r2 + p, tm), x0, a2);
             a3 = _mm256_fmadd_ps(_mm256_maskload_ps(r3 + p, tm), x0, a3);
         }
-        y[i] = finish(alpha, hsum8(_mm256_add_ps(a0, b0)), beta, y + i);
-        y[i + 1] = finish(alpha, hsum8(_mm256_add_ps(a1, b1)), beta, y + i + 1);
-        y[i + 2] = finish(alpha, hsum8(_mm256_add_ps(a2, b2)), beta, y + i + 2);
-        y[i + 3] = finish(alpha, hsum8(_mm256_add_ps(a3, b3)), beta, y + i + 3);
+        store4(hsum4x8(_mm256_add_ps(a0, b0), _mm256_add_ps(a1, b1), _mm256_add_ps(a2, b2), _mm256_add_ps(a3, b3)),
+               alpha, beta, y + i);
     }
     for (; i < n; i++) {
         const float *r0 = w + i * ldw;
@@ -126,6 +136,10 @@ static void sgemv_t_avx2(long n, long k, float alpha, const float *b, long ldb, 
 #pragma clang attribute pop
 
 #pragma clang attribute push(__attribute__((target("avx512f,avx512vl,avx512dq,avx2,fma"))), apply_to = function)
+static inline __m256 fold256(__m512 v) {
+    return _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
+}
+
 static void sgemv_avx512(long n, long k, float alpha, const float *w, long ldw, const float *x,
                          float beta, float *y) {
     __mmask16 tm = (__mmask16)((1u << (k & 15)) - 1);
@@ -155,10 +169,8 @@ static void sgemv_avx512(long n, long k, float alpha, const float *w, long ldw, 
             a2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tm, r2 + p), x0, a2);
             a3 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tm, r3 + p), x0, a3);
         }
-        y[i] = finish(alpha, _mm512_reduce_add_ps(_mm512_add_ps(a0, b0)), beta, y + i);
-        y[i + 1] = finish(alpha, _mm512_reduce_add_ps(_mm512_add_ps(a1, b1)), beta, y + i + 1);
-        y[i + 2] = finish(alpha, _mm512_reduce_add_ps(_mm512_add_ps(a2, b2)), beta, y + i + 2);
-        y[i + 3] = finish(alpha, _mm512_reduce_add_ps(_mm512_add_ps(a3, b3)), beta, y + i + 3);
+        a0 = _mm512_add_ps(a0, b0); a1 = _mm512_add_ps(a1, b1); a2 = _mm512_add_ps(a2, b2); a3 = _mm512_add_ps(a3, b3);
+        store4(hsum4x8(fold256(a0), fold256(a1), fold256(a2), fold256(a3)), alpha, beta, y + i);
     }
     for (; i < n; i++) {
         const float *r0 = w + i * ldw;

@@ -86,6 +86,7 @@ struct KernelBench {
     @Test func gemv() {
         print("GEMV y = W·x, GB/s of weights (µs per call)")
         var libs: [(String, CblasSgemv, (@convention(c) (Int32) -> Void)?)] = []
+        _ = ComputeBackend.shared  // sets OPENBLAS_CORETYPE before the library is first loaded
         if let h = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL), let f = dlsym(h, "cblas_sgemv") {
             let setT = dlsym(h, "openblas_set_num_threads").map { unsafeBitCast($0, to: (@convention(c) (Int32) -> Void).self) }
             libs.append(("OpenBLAS sgemv", unsafeBitCast(f, to: CblasSgemv.self), setT))
