@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import DogeGeneration
 import DogeKernels
 import DogeModel
 
@@ -13,6 +14,10 @@ struct BenchCommand: ParsableCommand {
 
               doge bench doge-20m prefill      one forward over 512 tokens, logits of the last position \
             (median of 20 runs after 3 warm-ups) -> prefill_tok_s
+              doge bench doge-20m decode       16-token prompt, 128 greedy tokens with the cache, batch 1 \
+            (median of 5 runs after a warm-up) -> decode_tok_s
+              doge bench doge-20m decode-long  16,384 greedy tokens with keep_window_size 2048: ms per token \
+            and resident memory around 1k, 4k and 16k tokens (flat with the bounded cache)
             """
     )
 
@@ -32,6 +37,8 @@ struct BenchCommand: ParsableCommand {
     enum Mode: String, ExpressibleByArgument, CaseIterable {
         case prefill
         case train
+        case decode
+        case decodeLong = "decode-long"
     }
 
     @Argument(help: "Model shape: \(Size.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -61,6 +68,30 @@ struct BenchCommand: ParsableCommand {
             for _ in 0..<3 { _ = try model.logits(ids: [ids], logitsToKeep: 1) }
             let times = try (0..<20).map { _ in try seconds { _ = try model.logits(ids: [ids], logitsToKeep: 1) } }
             result["prefill_tok_s"] = (512 / median(times) * 10).rounded() / 10
+        case .decode:
+            let prompt = (0..<16).map { _ in Int(rng.next() % UInt64(config.vocabSize)) }
+            let generator = TokenGenerator(model: model)
+            try generator.generate(prompts: [prompt], config: .greedy(maxNewTokens: 8))
+            let times = try (0..<5).map { _ in
+                try seconds { try generator.generate(prompts: [prompt], config: .greedy(maxNewTokens: 128)) }
+            }
+            result["decode_tok_s"] = (128 / median(times) * 10).rounded() / 10
+        case .decodeLong:
+            let prompt = (0..<16).map { _ in Int(rng.next() % UInt64(config.vocabSize)) }
+            let generator = TokenGenerator(model: model)
+            var stamps: [UInt64] = []
+            var memory: [Int: Double] = [:]
+            let checkpoints = [1024, 4096, 16384]
+            try generator.generate(prompts: [prompt], config: .greedy(maxNewTokens: 16384)) { step in
+                stamps.append(DispatchTime.now().uptimeNanoseconds)
+                if checkpoints.contains(step.index + 1) { memory[step.index + 1] = residentMegabytes() }
+                return true
+            }
+            for n in checkpoints where stamps.count >= n {
+                let window = stamps[(n - 256)..<n]   // the 256 tokens before the checkpoint
+                result["ms_per_token_at_\(n)"] = (Double(window.last! - window.first!) / 1e6 / 255 * 1000).rounded() / 1000
+                result["rss_mb_at_\(n)"] = memory[n].map { ($0 * 10).rounded() / 10 }
+            }
         case .train:
             try benchTrain(model: model, rng: &rng, into: &result)
         }
@@ -73,6 +104,13 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
     try body()
     return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+/// Resident set size of this process in MB (Linux /proc; 0 elsewhere).
+func residentMegabytes() -> Double {
+    guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
+          let pages = statm.split(separator: " ").dropFirst().first.flatMap({ Double($0) }) else { return 0 }
+    return pages * Double(sysconf(Int32(_SC_PAGESIZE))) / 1_048_576
 }
 
 func median(_ values: [Double]) -> Double {

@@ -16,6 +16,7 @@ struct Doge: AsyncParsableCommand {
             DetokenizeCommand.self,
             TemplateCommand.self,
             LogitsCommand.self,
+            ConvertCommand.self,
             BenchCommand.self,
             GenerateCommand.self,
             ChatCommand.self,

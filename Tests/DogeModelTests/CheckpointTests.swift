@@ -50,6 +50,17 @@ import DogeKernels
         #expect(c.rope.kind == .default && c.rope.theta == 10_000 && c.numKeyValueHeads == c.numAttentionHeads)
     }
 
+    @Test func configJSONKeepsFloatsFloats() throws {
+        // transformers' strict config classes reject `0` where a float belongs.
+        let object: [String: JSONValue] = ["attention_dropout": .double(0), "rms_norm_eps": .double(1e-6), "n": .int(3),
+                                           "s": .string("a\"b\\c\n\u{1}é"), "list": .array([.double(2.5), .null, .bool(true)])]
+        let text = String(decoding: try JSONValue.encodeObject(object), as: UTF8.self)
+        #expect(text.contains("\"attention_dropout\": 0.0"))
+        #expect(text.contains("\"rms_norm_eps\": 1e-06"))
+        #expect(text.contains("\"n\": 3"))
+        #expect(try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) == .object(object))
+    }
+
     @Test func npyHeaderIsWhatNumpyExpects() {
         let data = NumpyFile.encode(Tensor(shape: [2, 3], data: [1, 2, 3, 4, 5, 6]))
         #expect(Array(data.prefix(8)) == [0x93] + Array("NUMPY".utf8) + [1, 0])

@@ -58,11 +58,63 @@ public enum JSONValue: Codable, Equatable, Sendable {
         return "\(error)"
     }
 
-    /// Serialises with sorted keys and two-space indentation, like `json.dumps(indent=2)`.
+    /// Serialises like Python's `json.dumps(indent=2, sort_keys=True)`: floats keep their point
+    /// (`0.0`, `1e-06`), since transformers' strict config classes reject `0` for a float field.
     public static func encodeObject(_ object: [String: JSONValue]) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(JSONValue.object(object))
+        var out = ""
+        JSONValue.object(object).write(into: &out, indent: 0)
+        out += "\n"
+        return Data(out.utf8)
+    }
+
+    func write(into out: inout String, indent: Int) {
+        let pad = String(repeating: " ", count: indent + 2), closePad = String(repeating: " ", count: indent)
+        switch self {
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .int(let i): out += String(i)
+        case .double(let d):
+            if d.isNaN { out += "NaN" } else if d.isInfinite { out += d > 0 ? "Infinity" : "-Infinity" }
+            else { out += d.description }   // Swift's shortest round-trip form, like Python's repr
+        case .string(let s): Self.writeString(s, into: &out)
+        case .array(let items):
+            if items.isEmpty { out += "[]"; return }
+            out += "[\n"
+            for (i, item) in items.enumerated() {
+                out += pad
+                item.write(into: &out, indent: indent + 2)
+                out += i == items.count - 1 ? "\n" : ",\n"
+            }
+            out += closePad + "]"
+        case .object(let o):
+            if o.isEmpty { out += "{}"; return }
+            out += "{\n"
+            for (i, key) in o.keys.sorted().enumerated() {
+                out += pad
+                Self.writeString(key, into: &out)
+                out += ": "
+                o[key]!.write(into: &out, indent: indent + 2)
+                out += i == o.count - 1 ? "\n" : ",\n"
+            }
+            out += closePad + "}"
+        }
+    }
+
+    static func writeString(_ s: String, into out: inout String) {
+        out += "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
     }
 
     public var doubleValue: Double? {

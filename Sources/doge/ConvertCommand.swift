@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import DogeModel
+
+struct ConvertCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convert",
+        abstract: "Re-save a checkpoint (F32 or BF16) in the layout it was loaded in.",
+        discussion: """
+            Loads and validates every tensor, then writes config.json and one model.safetensors \
+            that transformers loads unchanged (shards are merged). Tokenizer and generation files \
+            are copied along.
+
+              doge convert --model Doge-20M --output Doge-20M-bf16 --dtype bf16
+            """
+    )
+
+    @Option(name: .long, help: "Source model directory.")
+    var model: String
+
+    @Option(name: .long, help: "Destination directory (created; must not hold a sharded checkpoint).")
+    var output: String
+
+    @Option(name: .long, help: "Weight type on disk: f32 or bf16.")
+    var dtype: String = "f32"
+
+    func run() throws {
+        guard let weightType = WeightDType(rawValue: dtype.uppercased()) else {
+            throw ValidationError("--dtype must be f32 or bf16, not \"\(dtype)\"")
+        }
+        let source = URL(fileURLWithPath: model), destination = URL(fileURLWithPath: output)
+        let lm = try DogeForCausalLM(directory: source)
+        try lm.save(to: destination, dtype: weightType)
+        for file in ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json"] {
+            let from = source.appendingPathComponent(file), to = destination.appendingPathComponent(file)
+            guard FileManager.default.fileExists(atPath: from.path), from.standardizedFileURL != to.standardizedFileURL else { continue }
+            try? FileManager.default.removeItem(at: to)
+            try FileManager.default.copyItem(at: from, to: to)
+        }
+        FileHandle.standardError.write(Data("wrote \(lm.layout) checkpoint (\(weightType.rawValue)) to \(output)\n".utf8))
+    }
+}
