@@ -34,10 +34,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "DogeKernelsTests", dependencies: ["DogeKernels"]),
-        .testTarget(name: "DogeModelTests", dependencies: ["DogeModel"]),
-        .testTarget(name: "DogeTokenizersTests", dependencies: ["DogeTokenizers"]),
+        .testTarget(name: "DogeModelTests", dependencies: ["DogeModel"], exclude: ["Fixtures"]),
+        .testTarget(name: "DogeTokenizersTests", dependencies: ["DogeTokenizers"], exclude: ["Fixtures"]),
         .testTarget(name: "DogeJinjaTests", dependencies: ["DogeJinja"]),
-        .testTarget(name: "DogeGenerationTests", dependencies: ["DogeGeneration"]),
-        .testTarget(name: "DogeTrainingTests", dependencies: ["DogeTraining"]),
+        .testTarget(name: "DogeGenerationTests", dependencies: ["DogeGeneration"], exclude: ["Fixtures"]),
+        .testTarget(name: "DogeTrainingTests", dependencies: ["DogeTraining"], exclude: ["Fixtures"]),
     ]
 )
