@@ -31,7 +31,6 @@ public enum TrainingCheckpoint {
             try fm.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
             try? fm.removeItem(at: temporary)
             try model.save(to: temporary)
-            try writeFloatsAsFloats(temporary.appendingPathComponent("config.json"))
             if let tokenizerDirectory {
                 for name in tokenizerFiles {
                     let src = tokenizerDirectory.appendingPathComponent(name)
@@ -58,20 +57,6 @@ public enum TrainingCheckpoint {
             for (_, url) in all.dropLast(limit) { try? fm.removeItem(at: url) }
         }
         return final
-    }
-
-    /// DogeModel's JSON writer prints whole doubles without a decimal point ("attention_dropout": 0),
-    /// which transformers 5's strict config validation rejects for float fields. Restores ".0".
-    static func writeFloatsAsFloats(_ url: URL) throws {
-        let floatKeys = ["attention_dropout", "hidden_dropout", "rms_norm_eps", "initializer_range",
-                         "router_aux_loss_coef", "rope_theta", "factor", "attention_factor", "beta_fast", "beta_slow",
-                         "low_freq_factor", "high_freq_factor", "mscale", "mscale_all_dim"]
-        var text = try String(contentsOf: url, encoding: .utf8)
-        for key in floatKeys {
-            let pattern = "(\"\(key)\" : -?[0-9]+)(,?\n)"
-            text = text.replacingOccurrences(of: pattern, with: "$1.0$2", options: .regularExpression)
-        }
-        try AtomicFile.write(Data(text.utf8), to: url)
     }
 
     /// checkpoint-N directories of a run, oldest first.

@@ -61,6 +61,14 @@ extension DogeForCausalLM {
         }
         let positions = Array((0..<B).map { _ in Array(0..<T) }.joined())
         let (cos, sin) = model.rotary.cosSin(positions: positions)
+        var clock = DispatchTime.now().uptimeNanoseconds
+        let profile = ProcessInfo.processInfo.environment["DOGE_TRAIN_PROFILE"] != nil
+        func lap(_ what: String) {
+            guard profile else { return }
+            let now = DispatchTime.now().uptimeNanoseconds
+            FileHandle.standardError.write("\(what): \(Double(now - clock) / 1e6) ms\n".data(using: .utf8)!)
+            clock = now
+        }
         var saved: [DecoderLayerSaved] = []
         saved.reserveCapacity(model.layers.count)
         for layer in model.layers {
@@ -69,6 +77,7 @@ extension DogeForCausalLM {
             saved.append(r.saved)
         }
         let (normed, finalRstd) = model.norm.forwardTraining(x)
+        lap("layers forward")
 
         // LM head and cross entropy, chunk by chunk so the [rows, vocab] logits never exist at once.
         let head = lmHead ?? Linear(weight: model.embedTokens)
@@ -76,35 +85,62 @@ extension DogeForCausalLM {
         if lmHead != nil { grads.lmHead = nil } else { grads.model.embedTokens = Tensor(zeros: [0]) }   // sole owner while updating
         var dNormed = [Float](repeating: 0, count: rows * hidden)
         var lossSum = 0.0, counted = 0
-        let chunk = 128
+        let chunk = min(rows, 256)
         var logits = [Float](repeating: 0, count: chunk * V)
         var start = 0
         while start < rows {
             let n = min(chunk, rows - start)
             let input = Array(normed[(start * hidden)..<((start + n) * hidden)])
             head.forward(input, rows: n, into: &logits, backend: backend)
-            var dLogits = [Float](repeating: 0, count: n * V)
-            for r in 0..<n {
-                let row = start + r, b = row / T, t = row % T
-                let label = t + 1 < T ? labels[b][t + 1] : -100
-                guard label != -100 else { continue }
-                counted += 1
-                let base = r * V
-                var m = -Float.infinity
-                for j in 0..<V where logits[base + j] > m { m = logits[base + j] }
-                var sum = 0.0
-                for j in 0..<V { let e = Foundation.exp(Double(logits[base + j] - m)); dLogits[base + j] = Float(e); sum += e }
-                let logSum = Foundation.log(sum) + Double(m)
-                lossSum += logSum - Double(logits[base + label])
-                let inv = Float(1 / sum) * lossScale
-                for j in 0..<V { dLogits[base + j] *= inv }
-                dLogits[base + label] -= lossScale
+            // Softmax cross entropy, rows split across threads; logits become dLogits in place.
+            let threads = backend.pool.threads
+            var partLoss = [Double](repeating: 0, count: threads), partCount = [Int](repeating: 0, count: threads)
+            logits.withUnsafeMutableBufferPointer { lp in
+                partLoss.withUnsafeMutableBufferPointer { plp in
+                    partCount.withUnsafeMutableBufferPointer { pcp in
+                        let base = lp.baseAddress!, pl = plp.baseAddress!, pc = pcp.baseAddress!
+                        backend.pool.parallel(parts: min(threads, n)) { part in
+                            var r = part
+                            while r < n {
+                                let row = start + r, b = row / T, t = row % T
+                                let label = t + 1 < T ? labels[b][t + 1] : -100
+                                let z = base + r * V
+                                if label == -100 {
+                                    z.update(repeating: 0, count: V)
+                                } else {
+                                    pc[part] += 1
+                                    var m = -Float.infinity
+                                    for j in 0..<V where z[j] > m { m = z[j] }
+                                    let target = z[label]
+                                    for j in 0..<V { z[j] -= m }
+                                    VectorOps.exp(z, out: z, count: V)
+                                    var sum = 0.0
+                                    var j = 0
+                                    while j < V {
+                                        var partial: Float = 0
+                                        for k in j..<min(j + 256, V) { partial += z[k] }
+                                        sum += Double(partial)
+                                        j += 256
+                                    }
+                                    pl[part] += Foundation.log(sum) + Double(m) - Double(target)
+                                    VectorOps.scale(Float(1 / sum) * lossScale, z, out: z, count: V)
+                                    z[label] -= lossScale
+                                }
+                                r += threads
+                            }
+                        }
+                    }
+                }
             }
+            lossSum += partLoss.reduce(0, +)
+            counted += partCount.reduce(0, +)
+            let dLogits = n == chunk ? logits : Array(logits[0..<(n * V)])
             let dInput = head.backward(dLogits, input: input, rows: n, grads: &headGrad, backend: backend)
             dNormed.replaceSubrange((start * hidden)..<((start + n) * hidden), with: dInput)
             start += n
         }
         if lmHead != nil { grads.lmHead = headGrad } else { grads.model.embedTokens = headGrad.weight }
+        lap("head + loss + head backward")
 
         // MoE load-balancing loss over every layer's routing.
         var auxLoss: Double? = nil
@@ -124,6 +160,7 @@ extension DogeForCausalLM {
             grads.model.layers[l] = g
             saved[l] = placeholderSaved
         }
+        lap("layers backward")
         grads.model.embedTokens.data.withUnsafeMutableBufferPointer { gp in
             dx.withUnsafeBufferPointer { dp in
                 for (b, row) in ids.enumerated() {
