@@ -106,37 +106,51 @@ public struct DynamicMaskAttention: Sendable {
     /// The KV head whose keys and values dt head d masks.
     func kvHead(forDtHead d: Int) -> Int { dtHeads == numHeads ? d / groupSize : d }
 
-    /// Softmax attention of T queries of one head over the kept keys of its store.
+    /// Softmax attention of T queries of one head over the kept keys of its store. Queries go in
+    /// blocks, each multiplying only the slots up to the last one it keeps: causal prefill then
+    /// skips the masked upper triangle instead of computing and discarding it.
     private func attend(queries q: [Float], row firstRow: Int, tokens T: Int, head: Int, store: KeyStore,
                         kept: [Bool], into out: inout [Float], backend: ComputeBackend) {
         let (H, D) = (numHeads, headDim)
         let n = store.count
         guard n > 0 else { return }   // a padding query with nothing visible: its output is unused
         let scale = 1 / Float(D).squareRoot()
-        var scores = [Float](repeating: 0, count: T * n)
-        q.withUnsafeBufferPointer { qp in
-            store.keys.withUnsafeBufferPointer { kp in
-                scores.withUnsafeMutableBufferPointer { sp in
-                    backend.gemm(GemmShape(transB: true, m: T, n: n, k: D, lda: H * D, ldb: D, ldc: n), alpha: scale,
-                                 qp.baseAddress! + firstRow * H * D + head * D, kp.baseAddress!, sp.baseAddress!)
+        let block = 64
+        var scores = [Float](repeating: 0, count: min(T, block) * n)
+        for t0 in stride(from: 0, to: T, by: block) {
+            let rows = min(block, T - t0)
+            var reach = 0
+            for t in t0..<(t0 + rows) {
+                var j = n
+                while j > reach && !kept[t * n + j - 1] { j -= 1 }
+                reach = max(reach, j)
+            }
+            guard reach > 0 else { continue }
+            q.withUnsafeBufferPointer { qp in
+                store.keys.withUnsafeBufferPointer { kp in
+                    scores.withUnsafeMutableBufferPointer { sp in
+                        backend.gemm(GemmShape(transB: true, m: rows, n: reach, k: D, lda: H * D, ldb: D, ldc: reach), alpha: scale,
+                                     qp.baseAddress! + (firstRow + t0) * H * D + head * D, kp.baseAddress!, sp.baseAddress!)
+                    }
                 }
             }
-        }
-        scores.withUnsafeMutableBufferPointer { sp in
-            for t in 0..<T {
-                let row = sp.baseAddress! + t * n
-                var anyKept = false
-                for j in 0..<n {
-                    if kept[t * n + j] { row[j] += store.dt[j]; anyKept = true } else { row[j] = -Float.infinity }
+            scores.withUnsafeMutableBufferPointer { sp in
+                for r in 0..<rows {
+                    let row = sp.baseAddress! + r * reach
+                    let flags = (t0 + r) * n
+                    var anyKept = false
+                    for j in 0..<reach {
+                        if kept[flags + j] { row[j] += store.dt[j]; anyKept = true } else { row[j] = -Float.infinity }
+                    }
+                    if anyKept { VectorOps.softmaxInPlace(row, count: reach) } else { for j in 0..<reach { row[j] = 0 } }
                 }
-                if anyKept { VectorOps.softmaxInPlace(row, count: n) } else { for j in 0..<n { row[j] = 0 } }
             }
-        }
-        store.values.withUnsafeBufferPointer { vp in
-            scores.withUnsafeBufferPointer { sp in
-                out.withUnsafeMutableBufferPointer { op in
-                    backend.gemm(GemmShape(m: T, n: D, k: n, lda: n, ldb: D, ldc: H * D),
-                                 sp.baseAddress!, vp.baseAddress!, op.baseAddress! + firstRow * H * D + head * D)
+            store.values.withUnsafeBufferPointer { vp in
+                scores.withUnsafeBufferPointer { sp in
+                    out.withUnsafeMutableBufferPointer { op in
+                        backend.gemm(GemmShape(m: rows, n: D, k: reach, lda: reach, ldb: D, ldc: H * D),
+                                     sp.baseAddress!, vp.baseAddress!, op.baseAddress! + (firstRow + t0) * H * D + head * D)
+                    }
                 }
             }
         }
