@@ -22,6 +22,7 @@ struct Doge: AsyncParsableCommand {
             ChatCommand.self,
             TrainCommand.self,
             PlotCommand.self,
+            TokenizerCommand.self,
         ]
     )
 }
