@@ -61,14 +61,6 @@ extension DogeForCausalLM {
         }
         let positions = Array((0..<B).map { _ in Array(0..<T) }.joined())
         let (cos, sin) = model.rotary.cosSin(positions: positions)
-        var clock = DispatchTime.now().uptimeNanoseconds
-        let profile = ProcessInfo.processInfo.environment["DOGE_TRAIN_PROFILE"] != nil
-        func lap(_ what: String) {
-            guard profile else { return }
-            let now = DispatchTime.now().uptimeNanoseconds
-            FileHandle.standardError.write("\(what): \(Double(now - clock) / 1e6) ms\n".data(using: .utf8)!)
-            clock = now
-        }
         var saved: [DecoderLayerSaved] = []
         saved.reserveCapacity(model.layers.count)
         for layer in model.layers {
@@ -77,7 +69,6 @@ extension DogeForCausalLM {
             saved.append(r.saved)
         }
         let (normed, finalRstd) = model.norm.forwardTraining(x)
-        lap("layers forward")
 
         // LM head and cross entropy, chunk by chunk so the [rows, vocab] logits never exist at once.
         let head = lmHead ?? Linear(weight: model.embedTokens)
@@ -140,7 +131,6 @@ extension DogeForCausalLM {
             start += n
         }
         if lmHead != nil { grads.lmHead = headGrad } else { grads.model.embedTokens = headGrad.weight }
-        lap("head + loss + head backward")
 
         // MoE load-balancing loss over every layer's routing.
         var auxLoss: Double? = nil
@@ -160,7 +150,6 @@ extension DogeForCausalLM {
             grads.model.layers[l] = g
             saved[l] = placeholderSaved
         }
-        lap("layers backward")
         grads.model.embedTokens.data.withUnsafeMutableBufferPointer { gp in
             dx.withUnsafeBufferPointer { dp in
                 for (b, row) in ids.enumerated() {
