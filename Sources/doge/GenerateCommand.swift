@@ -116,7 +116,12 @@ struct GenerateCommand: ParsableCommand {
         case (nil, nil): throw ValidationError("give a prompt, or token ids with --ids")
         case (.some, .some): throw ValidationError("give either a prompt or --ids, not both")
         }
-        let generator = try options.loadGenerator()
+        let directory = try ModelLocator.resolve(options.model)
+        if case .ids(let promptIds) = input, !FileManager.default.fileExists(atPath: directory.appendingPathComponent("tokenizer.json").path) {
+            try generateIdsOnly(directory: directory, prompt: promptIds)
+            return
+        }
+        let generator = try TextGenerator(directory: directory)
         let config = try options.generationConfig(defaults: generator.defaults)
         let interrupt = InterruptFlag.install()
         let out = FileHandle.standardOutput
@@ -133,6 +138,26 @@ struct GenerateCommand: ParsableCommand {
             out.write(Data("\n".utf8))
         }
         if options.verbose { reportSpeed(result) }
+    }
+
+    /// A checkpoint without tokenizer files can still continue token ids.
+    private func generateIdsOnly(directory: URL, prompt: [Int]) throws {
+        let model = try DogeForCausalLM(directory: directory)
+        let config = try options.generationConfig(defaults: GenerationConfig.defaults(forModelAt: directory, config: model.config))
+        let interrupt = InterruptFlag.install()
+        var stopped = false
+        let generated = try TokenGenerator(model: model).generate(prompts: [prompt], config: config) { step in
+            if !json { print(step.tokens[0], terminator: " ") }
+            stopped = interrupt.isSet
+            return !stopped
+        }[0]
+        if json {
+            let object: [String: Any] = ["prompt_ids": prompt, "generated_ids": generated,
+                                         "finish_reason": stopped ? "cancelled" : generated.count < config.maxNewTokens ? "stop" : "length"]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+        } else {
+            print("")
+        }
     }
 }
 
