@@ -40,7 +40,7 @@ struct TrainerTests {
         #expect(ours == theirs)
         #expect(vocab.count == vocabularySize)
         #expect(merges.map { $0.map(scalars) } == expectedMerges.map { $0.map(scalars) })
-        if let first = zip(merges, expectedMerges).firstIndex(where: { $0 != $1 }) {
+        if let first = zip(merges, expectedMerges).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
             Issue.record("first differing merge \(first): ours \(merges[first]), HF \(expectedMerges[first])")
         }
     }
@@ -117,14 +117,17 @@ struct TrainerTests {
     @Test("unicode: NFC and NFD stay distinct, multi-byte characters merge") func unicode() throws {
         let line = "caf\u{E9} cafe\u{301} 日本語 日本語 🐶🐶\n"
         let path = try Self.temporaryFile("unicode.txt", String(repeating: line, count: 20))
-        let trained = try TokenizerTrainingJob(vocabularySize: 330, inputs: [path]).run()
+        let trained = try TokenizerTrainingJob(vocabularySize: 400, inputs: [path]).run()
         let tokenizer = try trained.tokenizer()
-        let nfc = tokenizer.encode(" caf\u{E9}", addSpecialTokens: false)
+        let nfc = tokenizer.encode("caf\u{E9}", addSpecialTokens: false)
         let nfd = tokenizer.encode(" cafe\u{301}", addSpecialTokens: false)
+        #expect(nfc.count == 1)
+        #expect(nfd.count == 2)  // " cafe" + the accent: not a letter, so the regex splits it off
         #expect(nfc != nfd)
-        #expect(nfc.count == 1 && nfd.count == 1)
         #expect(tokenizer.encode(" 日本語", addSpecialTokens: false).count == 1)
         #expect(try tokenizer.decode(tokenizer.encode(line)) == "<|begin_of_text|>" + line)
+        // Training stops early when every word is a single token.
+        #expect(trained.result.vocabulary.count < 400)
     }
 
     @Test("JSON lines input: one text per line, bad lines named") func jsonLines() throws {
