@@ -34,6 +34,8 @@ public final class Trainer {
     public var backend: ComputeBackend = .shared
     /// Receives progress lines (the CLI sends them to stderr).
     public var report: (String) -> Void = { _ in }
+    /// Rewrite one live line ("\r") between logging steps (a terminal); off, only logging steps print.
+    public var liveProgress = false
     private var metrics: FileHandle?
 
     /// Steps of one epoch: micro-batches of full blocks, grouped by gradient_accumulation_steps.
@@ -177,9 +179,9 @@ public final class Trainer {
             let line = String(format: "step %d/%d | loss %.4f | lr %.3e | %.0f tok/s | ETA %@", step, totalSteps,
                               windowLoss / Double(windowSteps), r.learningRate, tokS, formatDuration(eta))
             if step % options.loggingSteps == 0 || step == target {
-                report(line + "\n")
+                report((liveProgress ? "\r" : "") + line + "\n")
                 windowLoss = 0; windowSteps = 0; windowTokens = 0; windowSeconds = 0
-            } else {
+            } else if liveProgress {
                 report("\r" + line)
             }
             if options.evalStrategy == "steps", step % (options.evalSteps ?? options.loggingSteps) == 0, let e = try evaluate() {

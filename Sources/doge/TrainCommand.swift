@@ -86,6 +86,7 @@ struct TrainCommand: ParsableCommand {
         let trainer = try Trainer(options: options, model: model, corpus: corpus, tokenizerDirectory: tokenizerDirectory,
                                   resumeFrom: checkpoint)
         trainer.report = err
+        trainer.liveProgress = isatty(STDERR_FILENO) != 0
         let params = model.namedParameters().values.reduce(0) { $0 + $1.count }
         err("training \(params) parameters for \(trainer.totalSteps) steps (from step \(trainer.step)); "
             + "\(corpus.blocksPerEpoch) blocks of \(options.maxLength) tokens per epoch, \(corpus.evalBlocks.count) held out\n")
