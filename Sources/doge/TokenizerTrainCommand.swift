@@ -97,7 +97,7 @@ private struct ProgressMeter {
     mutating func update(_ stage: TokenizerTrainingStage, _ done: Int, _ total: Int) {
         guard enabled else { return }
         if stage != self.stage {
-            if self.stage != nil { render(force: true, final: true) }
+            if self.stage != nil { render(final: true) }
             self.stage = stage
             stageStart = Date()
             lastDone = -1
@@ -106,14 +106,19 @@ private struct ProgressMeter {
         let now = Date()
         if now.timeIntervalSince(lastPrint) >= 0.2 || done == total {
             lastPrint = now
-            render(force: false, final: false)
+            render(final: false)
         }
     }
 
     private var current = (done: 0, total: 0)
 
-    private mutating func render(force: Bool, final: Bool) {
-        guard let stage, current.done != lastDone || force else { return }
+    /// Redraws the line when the count moved; `final` ends it with a newline.
+    private mutating func render(final: Bool) {
+        guard let stage else { return }
+        guard current.done != lastDone else {
+            if final { FileHandle.standardError.write(Data("\n".utf8)) }
+            return
+        }
         lastDone = current.done
         let elapsed = max(Date().timeIntervalSince(stageStart), 1e-6)
         let fraction = current.total > 0 ? Double(current.done) / Double(current.total) : 1
@@ -128,6 +133,6 @@ private struct ProgressMeter {
 
     mutating func finish() {
         guard enabled, stage != nil else { return }
-        render(force: true, final: true)
+        render(final: true)
     }
 }
