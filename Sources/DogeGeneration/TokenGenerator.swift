@@ -42,10 +42,11 @@ public final class TokenGenerator: @unchecked Sendable {
         let longest = mask.map { $0.reduce(0, +) }.max() ?? 0
         if longest > maxPromptTokens { throw GenerationError.promptTooLong(tokens: longest, limit: maxPromptTokens) }
         let B = ids.count
-        var positions = mask.map { row -> [Int] in
+        let positions = mask.map { row -> [Int] in
             var running = -1
             return row.map { m in running += m; return m == 0 ? 0 : running }
         }
+        var lastPosition = positions.map { $0.last ?? 0 }
         let cache = model.makeCache(batch: B, bounded: boundedCache)
         var samplers = (0..<B).map { b in
             var c = config
@@ -81,8 +82,8 @@ public final class TokenGenerator: @unchecked Sendable {
             if !keepGoing || finished.allSatisfy({ $0 }) { break }
             stepInput = chosen.map { [$0] }
             stepMask = nil
-            positions = positions.map { $0 + [($0.last ?? -1) + 1] }
-            stepPositions = positions.map { [$0.last!] }
+            lastPosition = lastPosition.map { $0 + 1 }
+            stepPositions = lastPosition.map { [$0] }
         }
         return generated
     }
