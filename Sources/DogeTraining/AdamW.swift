@@ -1,4 +1,5 @@
 import Foundation
+import DogeKernels
 import DogeModel
 
 /// torch.optim.AdamW (single-tensor CPU path, amsgrad off, maximize off), step for step:
@@ -16,6 +17,8 @@ public struct AdamW: Sendable {
     /// First and second moments by parameter name.
     public var exponentialAverage: [String: [Float]] = [:]
     public var exponentialAverageSquared: [String: [Float]] = [:]
+    /// Threads for the element-wise update.
+    public var pool: ComputePool = .shared
 
     public init(beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8, weightDecay: Double = 0.01) {
         self.beta1 = beta1; self.beta2 = beta2; self.epsilon = epsilon; self.weightDecay = weightDecay
@@ -44,17 +47,24 @@ public struct AdamW: Sendable {
         var m = exponentialAverage.removeValue(forKey: name) ?? [Float](repeating: 0, count: p.count)
         var v = exponentialAverageSquared.removeValue(forKey: name) ?? [Float](repeating: 0, count: p.count)
         let decays = decays && weightDecay != 0
+        let count = p.count
         p.data.withUnsafeMutableBufferPointer { pp in
             g.data.withUnsafeBufferPointer { gp in
                 m.withUnsafeMutableBufferPointer { mp in
                     v.withUnsafeMutableBufferPointer { vp in
-                        for i in 0..<pp.count {
-                            if decays { pp[i] *= decayFactor }
-                            let grad = gp[i]
-                            mp[i] += b1 * (grad - mp[i])
-                            vp[i] = vp[i] * b2 + oneMinusB2 * grad * grad
-                            let denominator = vp[i].squareRoot() / bc2Sqrt + eps
-                            pp[i] += -stepSize * (mp[i] / denominator)
+                        let (pb, gb, mb, vb) = (pp.baseAddress!, gp.baseAddress!, mp.baseAddress!, vp.baseAddress!)
+                        // Element-wise and independent: split across the pool for large tensors (same result).
+                        let parts = count >= 1 << 16 ? pool.threads : 1
+                        pool.parallel(parts: parts) { part in
+                            let lo = count * part / parts, hi = count * (part + 1) / parts
+                            for i in lo..<hi {
+                                if decays { pb[i] *= decayFactor }
+                                let grad = gb[i]
+                                mb[i] += b1 * (grad - mb[i])
+                                vb[i] = vb[i] * b2 + oneMinusB2 * grad * grad
+                                let denominator = vb[i].squareRoot() / bc2Sqrt + eps
+                                pb[i] += -stepSize * (mb[i] / denominator)
+                            }
                         }
                     }
                 }

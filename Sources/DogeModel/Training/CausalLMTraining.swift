@@ -76,7 +76,7 @@ extension DogeForCausalLM {
         if lmHead != nil { grads.lmHead = nil } else { grads.model.embedTokens = Tensor(zeros: [0]) }   // sole owner while updating
         var dNormed = [Float](repeating: 0, count: rows * hidden)
         var lossSum = 0.0, counted = 0
-        let chunk = min(rows, 256)
+        let chunk = min(rows, 512)
         var logits = [Float](repeating: 0, count: chunk * V)
         var start = 0
         while start < rows {
