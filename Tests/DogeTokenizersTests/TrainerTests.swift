@@ -79,6 +79,19 @@ struct TrainerTests {
                                   .init(left: 13, right: 18, merged: 24)])
     }
 
+    @Test("continuing-subword prefix and end-of-word suffix decorate symbols as HF's trainer does") func decorated() throws {
+        var trainer = BPETrainer(vocabularySize: 100)
+        trainer.continuingSubwordPrefix = scalars("##")
+        trainer.endOfWordSuffix = scalars("</w>")
+        let result = try trainer.train(words: [scalars("abab"), scalars("ab")], counts: [2, 3])
+        let vocabulary = result.vocabulary.map { String(scalars: $0) }
+        #expect(vocabulary.prefix(2) == ["a", "b"])
+        #expect(Set(vocabulary.dropFirst(2).prefix(3)) == ["##b", "##a", "##b</w>"])
+        // "a" + "##b</w>" (5 times) merges first; the prefix of the right part is dropped.
+        let first = result.merges[0]
+        #expect(vocabulary[first.left] == "a" && vocabulary[first.right] == "##b</w>" && vocabulary[first.merged] == "ab</w>")
+    }
+
     @Test("merging a word reports the neighbouring pair changes as HF's Word::merge") func wordMerge() {
         var word: [Int32] = [0, 1, 2, 2, 3]  // h e l l o
         var changes: [(pair: UInt64, delta: Int32)] = []

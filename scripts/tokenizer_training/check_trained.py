@@ -104,6 +104,13 @@ def model_of(tok):
 def compare_models(ours, theirs):
     ov, om = model_of(ours)
     tv, tm = model_of(theirs)
+    if is_decorated(ours):
+        # HF numbers the "##x" / "x</w>" symbols in hash-map order (ids and tie-breaks vary from
+        # run to run), so only the token set and the merge set can be compared.
+        same = set(ov) == set(tv) and sorted(om) == sorted(tm)
+        print(f"decorated symbols: token sets {'identical' if set(ov) == set(tv) else 'DIFFER'}, "
+              f"merge sets {'identical' if sorted(om) == sorted(tm) else 'DIFFER'} ({len(ov)} tokens, {len(om)} merges)")
+        return same
     ok = True
     if ov != tv:
         ok = False
@@ -121,6 +128,11 @@ def compare_models(ours, theirs):
     else:
         print(f"merges identical: {len(om)} merges")
     return ok
+
+
+def is_decorated(tok):
+    m = json.loads(tok.to_str())["model"]
+    return bool(m.get("continuing_subword_prefix") or m.get("end_of_word_suffix"))
 
 
 def doge_ids(doge, tokenizer_dir, text):
@@ -161,13 +173,15 @@ def main():
     mismatches = 0
     for text in sample:
         for special in (True, False):
-            a = ours.encode(text, add_special_tokens=special).ids
-            b = theirs.encode(text, add_special_tokens=special).ids
+            a = ours.encode(text, add_special_tokens=special)
+            b = theirs.encode(text, add_special_tokens=special)
+            a, b = (a.tokens, b.tokens) if is_decorated(ours) else (a.ids, b.ids)
             if a != b:
                 mismatches += 1
                 if mismatches <= 5:
                     print(f"ENCODE DIFFERS for {text[:60]!r} (special={special}): ours {a[:12]} HF {b[:12]}")
-    print(f"HF-loaded ours vs HF-trained: {len(sample) * 2 - mismatches}/{len(sample) * 2} encodings identical")
+    unit = "token strings" if is_decorated(ours) else "ids"
+    print(f"HF-loaded ours vs HF-trained: {len(sample) * 2 - mismatches}/{len(sample) * 2} encodings identical ({unit})")
     ok &= mismatches == 0
 
     swift_mismatches = 0

@@ -20,6 +20,10 @@ public struct BPETrainer: Sendable {
     public var initialAlphabet: [UInt32]
     /// Pairs seen fewer times than this are never merged.
     public var minFrequency: Int
+    /// Marks symbols inside a word (`##` in WordPiece style); empty for byte-level BPE.
+    public var continuingSubwordPrefix: [UInt32] = []
+    /// Marks a word's last symbol (`</w>`); empty for byte-level BPE.
+    public var endOfWordSuffix: [UInt32] = []
 
     public init(vocabularySize: Int, specialTokens: [String] = [], initialAlphabet: [UInt32] = [], minFrequency: Int = 0) {
         self.vocabularySize = vocabularySize
@@ -61,7 +65,12 @@ public struct BPETrainer: Sendable {
             throw TokenizerTrainingError.vocabularyTooSmall(requested: vocabularySize, minimum: minimum)
         }
 
-        var symbols = words.map { word in word.map { scalarIDs[$0]! } }
+        var symbols: [[Int32]]
+        if continuingSubwordPrefix.isEmpty && endOfWordSuffix.isEmpty {
+            symbols = words.map { word in word.map { scalarIDs[$0]! } }
+        } else {
+            symbols = decoratedSymbols(words, &vocabulary)
+        }
         var state = PairState(counts: counts)
         var heap = state.countPairs(symbols)
 
@@ -78,7 +87,11 @@ public struct BPETrainer: Sendable {
             }
             if top.count < 1 || minFrequency > top.count { break }
             let (left, right) = unpack(top.pair)
-            let mergedID = vocabulary.add(vocabulary.tokens[Int(left)] + vocabulary.tokens[Int(right)])
+            var rightToken = vocabulary.tokens[Int(right)][...]
+            if !continuingSubwordPrefix.isEmpty && rightToken.starts(with: continuingSubwordPrefix) {
+                rightToken = rightToken.dropFirst(continuingSubwordPrefix.count)
+            }
+            let mergedID = vocabulary.add(vocabulary.tokens[Int(left)] + rightToken)
             merges.append((top.pair, mergedID))
 
             // Like HF, only the words this entry lists are merged, and the merged pair's own
@@ -111,6 +124,24 @@ public struct BPETrainer: Sendable {
             return Result.Merge(left: Int(left), right: Int(right), merged: Int(merge.merged))
         }
         return Result(vocabulary: vocabulary.tokens, merges: finalMerges, specialTokenIDs: specialIDs.map(Int.init))
+    }
+
+    /// Symbols with the prefix on all but the first and the suffix on the last, each added to
+    /// the vocabulary when new. HF adds these in hash-map order, so its ids for them vary from
+    /// run to run; ours follow the sorted words, which is at least reproducible.
+    private func decoratedSymbols(_ words: [[UInt32]], _ vocabulary: inout TrainingVocabulary) -> [[Int32]] {
+        var symbols = [[Int32]](repeating: [], count: words.count)
+        let order = words.indices.sorted { words[$0].lexicographicallyPrecedes(words[$1]) }
+        for index in order {
+            let word = words[index]
+            symbols[index] = word.indices.map { position in
+                var token = position == 0 ? [] : continuingSubwordPrefix
+                token.append(word[position])
+                if position == word.count - 1 { token += endOfWordSuffix }
+                return vocabulary.add(token)
+            }
+        }
+        return symbols
     }
 
     /// Replaces each `left right` in `word` by `merged`, left to right, and reports how the

@@ -29,6 +29,12 @@ struct TokenizerBlueprint {
         return hasByteLevel(preTokenizer) ? ByteLevel.byteToScalar : []
     }
 
+    /// A string option of the BPE model as scalars (empty when null or absent).
+    func modelString(_ key: String) -> [UInt32] {
+        guard case let .string(text)? = modelOptions.first(where: { $0.key == key })?.value else { return [] }
+        return text.unicodeScalars.map(\.value)
+    }
+
     /// The parsed normalizer and pre-tokenizer, for splitting the training text.
     func pipeline() throws -> (Normalizer?, PreTokenizer?) {
         let normalizer = try normalizer.isNull ? nil : Normalizer(json: JSONField(normalizer, path: "normalizer"))

@@ -58,8 +58,10 @@ public struct TokenizerTrainingJob: Sendable {
         guard !words.isEmpty else { throw TokenizerTrainingError.emptyCorpus }
 
         progress?(.counting, 0, 1)
-        let trainer = BPETrainer(vocabularySize: vocabularySize, specialTokens: blueprint.specialTokens.map(\.content),
+        var trainer = BPETrainer(vocabularySize: vocabularySize, specialTokens: blueprint.specialTokens.map(\.content),
                                  initialAlphabet: blueprint.initialAlphabet, minFrequency: minFrequency)
+        trainer.continuingSubwordPrefix = blueprint.modelString("continuing_subword_prefix")
+        trainer.endOfWordSuffix = blueprint.modelString("end_of_word_suffix")
         var started = false
         let result = try trainer.train(words: words, counts: counts) { done, total in
             if !started {
