@@ -9,8 +9,8 @@ import DogeModel
 /// embedding, RMSNorms, q/k norms, projections and biases, residuals, A, dt_proj, MLP, and
 /// CDMoE's router, expert embeddings and shared MLP. keep_window_size < sequence length.
 @Suite struct FiniteDifferenceTests {
-    static func model(_ config: DogeConfiguration) -> DogeForCausalLM {
-        let m = DogeForCausalLM(config: config, seed: 9)
+    static func model(_ config: DogeConfiguration, layout: CheckpointLayout = .native) -> DogeForCausalLM {
+        let m = DogeForCausalLM(config: config, layout: layout, seed: 9)
         var rng = SeededGenerator(seed: 21)
         m.forEachParameter { name, t in
             for i in 0..<t.count {
@@ -40,10 +40,12 @@ import DogeModel
         return sum / Double(n)
     }
 
-    @Test(arguments: [false, true])
-    func analyticGradientsMatchFiniteDifferences(_ moe: Bool) throws {
+    /// (moe, small-doge remote-code layout: no q/k norm, one dt per attention head)
+    @Test(arguments: [(false, false), (true, false), (false, true)])
+    func analyticGradientsMatchFiniteDifferences(_ variant: (Bool, Bool)) throws {
+        let (moe, remote) = variant
         let config = tinyConfig(moe: moe, tie: moe, bias: !moe)
-        let m = Self.model(config)
+        let m = Self.model(config, layout: remote ? .remoteCode : .native)
         // Non-repeating ids per row: no dt ties at the keep-window cutoff.
         let ids = [[3, 17, 9, 30, 1, 22, 14, 5, 38, 11], [7, 2, 25, 33, 19, 0, 12, 36, 28, 6]]
         let grads = m.zeroGradients()
@@ -70,6 +72,6 @@ import DogeModel
                 checked += 1
             }
         }
-        print("finite differences (\(moe ? "CDMoE" : "dense")): \(checked) entries, worst relative error \(worst)")
+        print("finite differences (\(moe ? "CDMoE" : "dense")\(remote ? ", remote-code layout" : "")): \(checked) entries, worst relative error \(worst)")
     }
 }
