@@ -50,6 +50,9 @@ struct TokenizerBlueprint {
         }
         let folder = isDirectory.boolValue ? url : url.deletingLastPathComponent()
         let jsonURL = isDirectory.boolValue ? url.appendingPathComponent("tokenizer.json") : url
+        guard FileManager.default.fileExists(atPath: jsonURL.path) else {
+            throw TokenizerTrainingError.unsupportedBase(reason: "\(url.path) has no tokenizer.json; give a model directory that has one")
+        }
         let root = JSONField(try JSONReader.parse(try Tokenizer.read(jsonURL), file: jsonURL.lastPathComponent), path: "")
         let model = root["model"]
         let type = model.has("type") ? try model.typeTag() : "BPE"
