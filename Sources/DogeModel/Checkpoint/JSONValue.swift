@@ -42,20 +42,13 @@ public enum JSONValue: Codable, Equatable, Sendable {
             throw ModelError.io(path: url.path, detail: "cannot read: \(error.localizedDescription)")
         }
         let value: JSONValue
-        do { value = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
-            throw ModelError.invalidJSON(file: url.lastPathComponent, detail: Self.describe(error))
+        do { value = try JSONParser.parse(Array(data)) } catch {
+            throw ModelError.invalidJSON(file: url.lastPathComponent, detail: "\(error)")
         }
         guard case .object(let object) = value else {
             throw ModelError.invalidJSON(file: url.lastPathComponent, detail: "the top level must be a JSON object")
         }
         return object
-    }
-
-    static func describe(_ error: Error) -> String {
-        if case DecodingError.dataCorrupted(let ctx) = error {
-            return (ctx.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String ?? ctx.debugDescription
-        }
-        return "\(error)"
     }
 
     /// Serialises like Python's `json.dumps(indent=2, sort_keys=True)`: floats keep their point

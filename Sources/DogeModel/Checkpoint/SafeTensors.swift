@@ -74,12 +74,12 @@ public final class SafeTensorsFile: @unchecked Sendable {
         -> ([String: SafeTensorInfo], [String: String]) {
         let object: [String: JSONValue]
         do {
-            guard case .object(let o) = try JSONDecoder().decode(JSONValue.self, from: data) else {
+            guard case .object(let o) = try JSONParser.parse(Array(data)) else {
                 throw ModelError.corruptSafetensors(file: file, problem: "header is not a JSON object")
             }
             object = o
         } catch let e as ModelError { throw e } catch {
-            throw ModelError.corruptSafetensors(file: file, problem: "header is not valid JSON (\(JSONValue.describe(error)))")
+            throw ModelError.corruptSafetensors(file: file, problem: "header is not valid JSON (\(error))")
         }
         var tensors: [String: SafeTensorInfo] = [:]
         var metadata: [String: String] = [:]
