@@ -7,8 +7,10 @@ import CDogeKernels
 
 /// Where matrix products run: a CBLAS library found at run time, or the built-in kernels.
 ///
-/// Chosen once per process. `DOGE_BLAS` picks: `builtin` (never use BLAS), a library name or
-/// path (`libblis.so.4`, `/opt/intel/mkl/lib/libmkl_rt.so`), or unset to try the usual ones.
+/// Chosen once per process. `DOGE_BLAS` picks: `builtin` (never use BLAS), `blas` (the first
+/// usual library found), or a library name or path (`libblis.so.4`, `/opt/intel/mkl/lib/libmkl_rt.so`).
+/// Unset: the built-in kernels on CPUs with AVX2 or AVX-512 — measured faster than OpenBLAS on
+/// Doge's shapes (BENCHMARKS.md) — and otherwise the first BLAS library found.
 /// Built-in kernels are C SIMD kernels chosen at run time (AVX-512, AVX2+FMA) with a portable
 /// Swift fallback; `DOGE_ISA=avx2|portable` caps the level. `DOGE_THREADS` sets the thread count.
 public final class ComputeBackend: @unchecked Sendable {
@@ -42,7 +44,13 @@ public final class ComputeBackend: @unchecked Sendable {
     private let setLibraryThreads: ((Int) -> Void)?
 
     /// The process-wide backend, resolved from `DOGE_BLAS` on first use.
-    public static let shared = ComputeBackend(choice: ProcessEnvironment.value("DOGE_BLAS"))
+    public static let shared = ComputeBackend(choice: ProcessEnvironment.value("DOGE_BLAS") ?? defaultChoice)
+    /// The first BLAS library found (the built-in kernels when there is none); tests use it to
+    /// cover the BLAS path.
+    public static let firstBLAS = ComputeBackend(choice: nil)
+
+    /// Without DOGE_BLAS: the built-in SIMD kernels where the CPU has them, else a BLAS library.
+    static var defaultChoice: String? { dk_isa() >= KernelISA.avx2.rawValue ? "builtin" : nil }
     /// Built-in kernels only; tests use it to check the fallback path.
     public static let builtin = ComputeBackend(choice: "builtin")
 
@@ -54,7 +62,7 @@ public final class ComputeBackend: @unchecked Sendable {
         self.gemvForDecode = gemvForDecode
         var found: (String, UnsafeMutableRawPointer, UnsafeMutableRawPointer)?
         if choice != "builtin" {
-            let candidates = choice.map { [$0] } ?? Self.defaultLibraries
+            let candidates = choice.flatMap { $0 == "blas" ? nil : [$0] } ?? Self.defaultLibraries
             for name in candidates {
                 if let lib = Self.openBLAS(name) { found = (name, lib.0, lib.1); break }
             }

@@ -8,9 +8,9 @@ import DogeKernels
 @Suite struct ParityTests {
     static let tolerance: Float = 1e-4
 
-    @Test(arguments: Fixtures.parityCases, [ComputeBackend.shared, ComputeBackend.builtin].map(\.name))
+    @Test(arguments: Fixtures.parityCases, Array(Set([ComputeBackend.firstBLAS, ComputeBackend.builtin].map(\.name))).sorted())
     func logitsMatchTransformers(caseName: String, backendName: String) throws {
-        let backend = backendName == ComputeBackend.builtin.name ? ComputeBackend.builtin : ComputeBackend.shared
+        let backend = backendName == ComputeBackend.builtin.name ? ComputeBackend.builtin : ComputeBackend.firstBLAS
         let reference = try Reference(caseName: caseName)
         let dir = Fixtures.url(caseName)
         let logits: Tensor
