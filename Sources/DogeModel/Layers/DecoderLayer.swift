@@ -37,6 +37,14 @@ public struct DecoderLayer: Sendable {
 func residualAdd(_ x: Tensor, scale residual: Tensor, plus y: Tensor) -> Tensor {
     var out = y
     let width = residual.count
-    for i in 0..<out.count { out.data[i] = residual.data[i % width] * x.data[i] + y.data[i] }
+    residual.data.withUnsafeBufferPointer { r in
+        x.data.withUnsafeBufferPointer { xs in
+            out.data.withUnsafeMutableBufferPointer { o in
+                for row in stride(from: 0, to: o.count, by: width) {
+                    for j in 0..<width { o[row + j] += r[j] * xs[row + j] }
+                }
+            }
+        }
+    }
     return out
 }

@@ -91,14 +91,21 @@ public struct DynamicMaskAttention: Sendable {
                 }
             }
             cache.length[b] = past + T
-            for d in 0..<dtHeads {
-                let kept = keptSlots(cache.stores[b][d], queries: T, past: past, limit: cache.limit)
-                for head in 0..<H where dtHead(forHead: head) == d {
-                    attend(queries: q.data, row: b * T, tokens: T, head: head, store: cache.stores[b][d],
-                           kept: kept, into: &attended.data, backend: backend)
+            let kept = (0..<dtHeads).map { keptSlots(cache.stores[b][$0], queries: T, past: past, limit: cache.limit) }
+            let stores = cache.stores[b]
+            // Heads are independent: one per pool thread (their products then run single-threaded).
+            q.data.withUnsafeBufferPointer { qp in
+                attended.data.withUnsafeMutableBufferPointer { op in
+                    let queries = qp.baseAddress!, out = op.baseAddress!
+                    let work = { (head: Int) in
+                        let d = self.dtHead(forHead: head)
+                        self.attend(queries: queries, row: b * T, tokens: T, head: head, store: stores[d],
+                                    kept: kept[d], into: out, backend: backend)
+                    }
+                    if T > 1 { backend.pool.parallel(parts: H, work) } else { for head in 0..<H { work(head) } }
                 }
-                if cache.bounded { cache.stores[b][d].keepStrongest(cache.limit) }
             }
+            if cache.bounded { for d in 0..<dtHeads { cache.stores[b][d].keepStrongest(cache.limit) } }
         }
         return oProj(attended, backend: backend)
     }
@@ -109,8 +116,8 @@ public struct DynamicMaskAttention: Sendable {
     /// Softmax attention of T queries of one head over the kept keys of its store. Queries go in
     /// blocks, each multiplying only the slots up to the last one it keeps: causal prefill then
     /// skips the masked upper triangle instead of computing and discarding it.
-    private func attend(queries q: [Float], row firstRow: Int, tokens T: Int, head: Int, store: KeyStore,
-                        kept: [Bool], into out: inout [Float], backend: ComputeBackend) {
+    private func attend(queries q: UnsafePointer<Float>, row firstRow: Int, tokens T: Int, head: Int, store: KeyStore,
+                        kept: [Bool], into out: UnsafeMutablePointer<Float>, backend: ComputeBackend) {
         let (H, D) = (numHeads, headDim)
         let n = store.count
         guard n > 0 else { return }   // a padding query with nothing visible: its output is unused
@@ -126,12 +133,10 @@ public struct DynamicMaskAttention: Sendable {
                 reach = max(reach, j)
             }
             guard reach > 0 else { continue }
-            q.withUnsafeBufferPointer { qp in
-                store.keys.withUnsafeBufferPointer { kp in
-                    scores.withUnsafeMutableBufferPointer { sp in
-                        backend.gemm(GemmShape(transB: true, m: rows, n: reach, k: D, lda: H * D, ldb: D, ldc: reach), alpha: scale,
-                                     qp.baseAddress! + (firstRow + t0) * H * D + head * D, kp.baseAddress!, sp.baseAddress!)
-                    }
+            store.keys.withUnsafeBufferPointer { kp in
+                scores.withUnsafeMutableBufferPointer { sp in
+                    backend.gemm(GemmShape(transB: true, m: rows, n: reach, k: D, lda: H * D, ldb: D, ldc: reach), alpha: scale,
+                                 q + (firstRow + t0) * H * D + head * D, kp.baseAddress!, sp.baseAddress!)
                 }
             }
             scores.withUnsafeMutableBufferPointer { sp in
@@ -147,10 +152,8 @@ public struct DynamicMaskAttention: Sendable {
             }
             store.values.withUnsafeBufferPointer { vp in
                 scores.withUnsafeBufferPointer { sp in
-                    out.withUnsafeMutableBufferPointer { op in
-                        backend.gemm(GemmShape(m: rows, n: D, k: reach, lda: reach, ldb: D, ldc: H * D),
-                                     sp.baseAddress!, vp.baseAddress!, op.baseAddress! + (firstRow + t0) * H * D + head * D)
-                    }
+                    backend.gemm(GemmShape(m: rows, n: D, k: reach, lda: reach, ldb: D, ldc: H * D),
+                                 sp.baseAddress!, vp.baseAddress!, out + (firstRow + t0) * H * D + head * D)
                 }
             }
         }
