@@ -269,7 +269,7 @@ extension Parser {
                 let args = isOp("(") ? try parseCallArgs() : []
                 node = Expr(kind: .filter(node, name: name, args: args), loc: tok.loc)
             } else if isName("is") {
-                let isTok = advance()
+                _ = advance()   // "is"
                 let negated = skipName("not")
                 let tok = current
                 let name = try parseDottedName()

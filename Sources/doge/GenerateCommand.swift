@@ -70,13 +70,18 @@ enum ModelLocator {
         if let env = ProcessInfo.processInfo.environment["DOGE_MODEL"], !env.isEmpty { return URL(fileURLWithPath: env) }
         // The bundled model lives in the repository; look upward from the binary and the working directory.
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var tokenizerOnly = false
         for start in [executable.deletingLastPathComponent(), URL(fileURLWithPath: FileManager.default.currentDirectoryPath)] {
             var dir = start
             for _ in 0..<8 {
                 let candidate = dir.appendingPathComponent(bundledName)
                 if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("config.json").path) { return candidate }
+                if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("tokenizer.json").path) { tokenizerOnly = true }
                 dir.deleteLastPathComponent()
             }
+        }
+        if tokenizerOnly {
+            throw ValidationError("no --model given, and the bundled model (\(bundledName)) has its tokenizer but no trained weights yet; pass --model DIR or set DOGE_MODEL")
         }
         throw ValidationError("no --model given and the bundled model (\(bundledName)) was not found; pass --model DIR or set DOGE_MODEL")
     }
