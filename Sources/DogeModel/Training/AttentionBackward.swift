@@ -57,8 +57,8 @@ extension DynamicMaskAttention {
                 cos.withUnsafeBufferPointer { cp in
                     sin.withUnsafeBufferPointer { sp in
                         for row in 0..<rows {
-                            applyRotaryForward(qp.baseAddress! + row * H * D, heads: H, dim: D, cos: cp.baseAddress! + row * D, sin: sp.baseAddress! + row * D)
-                            applyRotaryForward(kp.baseAddress! + row * G * D, heads: G, dim: D, cos: cp.baseAddress! + row * D, sin: sp.baseAddress! + row * D)
+                            applyRotary(qp.baseAddress! + row * H * D, heads: H, dim: D, cos: cp.baseAddress! + row * D, sin: sp.baseAddress! + row * D)
+                            applyRotary(kp.baseAddress! + row * G * D, heads: G, dim: D, cos: cp.baseAddress! + row * D, sin: sp.baseAddress! + row * D)
                         }
                     }
                 }

@@ -116,17 +116,3 @@ func applyRotaryBackward(_ g: UnsafeMutablePointer<Float>, heads: Int, dim: Int,
         }
     }
 }
-
-/// The rotation of the forward pass (same as Layers/RotaryEmbedding.swift's applyRotary).
-@inline(__always)
-func applyRotaryForward(_ x: UnsafeMutablePointer<Float>, heads: Int, dim: Int, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>) {
-    let half = dim / 2
-    for h in 0..<heads {
-        let v = x + h * dim
-        for i in 0..<half {
-            let a = v[i], b = v[i + half]
-            v[i] = a * cos[i] - b * sin[i]
-            v[i + half] = b * cos[i + half] + a * sin[i + half]
-        }
-    }
-}
