@@ -60,7 +60,7 @@ struct BenchCommand: ParsableCommand {
         var result: [String: Any] = [
             "size": size.rawValue, "mode": mode.rawValue,
             "params": model.namedParameters().values.reduce(0) { $0 + $1.count },
-            "threads": ProcessEnvironment.coreCount, "backend": ComputeBackend.shared.name,
+            "threads": ComputeBackend.shared.pool.threads, "backend": ComputeBackend.shared.name,
         ]
         switch mode {
         case .prefill:
