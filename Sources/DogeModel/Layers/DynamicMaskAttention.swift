@@ -91,18 +91,20 @@ public struct DynamicMaskAttention: Sendable {
                 }
             }
             cache.length[b] = past + T
-            let kept = (0..<dtHeads).map { keptSlots(cache.stores[b][$0], queries: T, past: past, limit: cache.limit) }
-            let stores = cache.stores[b]
-            // Heads are independent: one per pool thread (their products then run single-threaded).
-            q.data.withUnsafeBufferPointer { qp in
-                attended.data.withUnsafeMutableBufferPointer { op in
-                    let queries = qp.baseAddress!, out = op.baseAddress!
-                    let work = { (head: Int) in
-                        let d = self.dtHead(forHead: head)
-                        self.attend(queries: queries, row: b * T, tokens: T, head: head, store: stores[d],
-                                    kept: kept[d], into: out, backend: backend)
+            do {   // scoped so the stores' copy is gone before eviction mutates them (no COW copy)
+                let kept = (0..<dtHeads).map { keptSlots(cache.stores[b][$0], queries: T, past: past, limit: cache.limit) }
+                let stores = cache.stores[b]
+                // Heads are independent: one per pool thread (their products then run single-threaded).
+                q.data.withUnsafeBufferPointer { qp in
+                    attended.data.withUnsafeMutableBufferPointer { op in
+                        let queries = qp.baseAddress!, out = op.baseAddress!
+                        let work = { (head: Int) in
+                            let d = self.dtHead(forHead: head)
+                            self.attend(queries: queries, row: b * T, tokens: T, head: head, store: stores[d],
+                                        kept: kept[d], into: out, backend: backend)
+                        }
+                        if T > 1 { backend.pool.parallel(parts: H, work) } else { for head in 0..<H { work(head) } }
                     }
-                    if T > 1 { backend.pool.parallel(parts: H, work) } else { for head in 0..<H { work(head) } }
                 }
             }
             if cache.bounded { for d in 0..<dtHeads { cache.stores[b][d].keepStrongest(cache.limit) } }
