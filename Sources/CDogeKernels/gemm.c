@@ -86,6 +86,37 @@ static long pack_bt_avx2(int nr, long kc, const float *b, long ldb, float *pb) {
     }
     return p0;
 }
+// Packs a 6-row panel of row-major A (the AVX2 kernel's MR) 8 columns at a time: an 8×8
+// transpose of the six rows (two zero rows), then each column's first 6 values. Returns the
+// columns done; the caller packs the rest.
+static long pack_a6_avx2(long kc, const float *a, long lda, float *pa) {
+    long p0 = 0;
+    const __m256 z = _mm256_setzero_ps();
+    for (; p0 + 8 <= kc; p0 += 8) {
+        const float *src = a + p0;
+        __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + lda);
+        __m256 r2 = _mm256_loadu_ps(src + 2 * lda), r3 = _mm256_loadu_ps(src + 3 * lda);
+        __m256 r4 = _mm256_loadu_ps(src + 4 * lda), r5 = _mm256_loadu_ps(src + 5 * lda);
+        __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+        __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+        __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+        __m256 s0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0)), s1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+        __m256 s2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0)), s3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+        __m256 s4 = _mm256_shuffle_ps(t4, z, _MM_SHUFFLE(1, 0, 1, 0)), s5 = _mm256_shuffle_ps(t4, z, _MM_SHUFFLE(3, 2, 3, 2));
+        __m256 s6 = _mm256_shuffle_ps(t5, z, _MM_SHUFFLE(1, 0, 1, 0)), s7 = _mm256_shuffle_ps(t5, z, _MM_SHUFFLE(3, 2, 3, 2));
+        // Column p of the 8 is row p of the transpose; its values 0..5 go to pa[(p0 + p) * 6].
+        __m256 col[8] = {
+            _mm256_permute2f128_ps(s0, s4, 0x20), _mm256_permute2f128_ps(s1, s5, 0x20),
+            _mm256_permute2f128_ps(s2, s6, 0x20), _mm256_permute2f128_ps(s3, s7, 0x20),
+            _mm256_permute2f128_ps(s0, s4, 0x31), _mm256_permute2f128_ps(s1, s5, 0x31),
+            _mm256_permute2f128_ps(s2, s6, 0x31), _mm256_permute2f128_ps(s3, s7, 0x31)};
+        float *dst = pa + p0 * 6;
+        for (int p = 0; p < 7; p++) _mm256_storeu_ps(dst + p * 6, col[p]);  // each overwrites the last's 2 spare values
+        _mm_storeu_ps(dst + 42, _mm256_castps256_ps128(col[7]));
+        _mm_storel_pi((__m64 *)(dst + 46), _mm256_extractf128_ps(col[7], 1));
+    }
+    return p0;
+}
 #pragma clang attribute pop
 
 #pragma clang attribute push(__attribute__((target("avx512f,avx512vl,avx512dq,avx2,fma"))), apply_to = function)
@@ -147,6 +178,14 @@ static void pack_a(int mr, long mc, long kc, const float *a, long lda, int trans
                 for (; i < mr; i++) dst[i] = 0;
             }
         } else {      // A(i,p) = a[i*lda + p]: read rows contiguously, write with stride MR
+#if defined(__x86_64__)
+            if (mr == 6 && rows == 6) {  // the AVX2 kernel's full panels
+                long done = pack_a6_avx2(kc, a + i0 * lda, lda, pa);
+                for (long i = 0; i < 6; i++)
+                    for (long p = done; p < kc; p++) pa[p * 6 + i] = a[(i0 + i) * lda + p];
+                continue;
+            }
+#endif
             for (long i = 0; i < rows; i++) {
                 const float *src = a + (i0 + i) * lda;
                 for (long p = 0; p < kc; p++) pa[p * mr + i] = src[p];
@@ -301,7 +340,10 @@ void dk_sgemm_job(void *ctx, int part, int nparts) {
         const float *b = g->transB ? g->b + lo * g->ldb : g->b + lo;
         run_part(g, g->m, hi - lo, g->a, b, g->c + lo);
     } else {
-        part_range(g->m, 24, part, nparts, &lo, &hi);
+        // Whole MR-row panels per part, so neither part computes a padded edge it could avoid.
+        dk_gemm_cfg cfg;
+        long unit = !g->cblas && gemm_cfg(g->isa, &cfg) ? cfg.mr : 8;
+        part_range(g->m, unit, part, nparts, &lo, &hi);
         if (lo >= hi) return;
         const float *a = g->transA ? g->a + lo : g->a + lo * g->lda;
         run_part(g, hi - lo, g->n, a, g->b, g->c + lo * g->ldc);

@@ -40,6 +40,15 @@ public final class ComputePool: @unchecked Sendable {
         }
     }
 
+    /// Runs `body` over `rows` split into one contiguous range per thread, or over all rows on
+    /// the caller when there are fewer than `minimumPerPart` rows per thread. Element-wise work
+    /// between GEMMs goes through here so the other threads do not spin idle during it.
+    public func parallelRows(_ rows: Int, minimumPerPart: Int = 16, _ body: (Range<Int>) -> Void) {
+        let parts = min(threads, rows / max(minimumPerPart, 1))
+        if parts <= 1 { if rows > 0 { body(0..<rows) }; return }
+        parallel(parts: parts) { p in body((rows * p / parts)..<(rows * (p + 1) / parts)) }
+    }
+
     /// Workers currently parked (diagnostics and tests).
     public var parkedWorkers: Int { Int(dk_pool_sleepers(raw)) }
 }

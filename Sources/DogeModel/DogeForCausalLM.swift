@@ -77,7 +77,7 @@ public final class DogeBackbone: @unchecked Sendable {
         for (layer, layerCache) in zip(layers, cache.layers) {
             x = layer(x, layout: layout, cos: cos, sin: sin, cache: layerCache, backend: backend)
         }
-        return norm(x)
+        return norm(x, backend: backend)
     }
 }
 

@@ -14,6 +14,17 @@ public struct Tensor: Sendable, Equatable {
         self.data = [Float](repeating: 0, count: shape.reduce(1, *))
     }
 
+    /// A tensor whose every value `initialize` writes (no zero fill first: outputs of kernels
+    /// that overwrite their destination).
+    public init(shape: [Int], initializingWith initialize: (UnsafeMutableBufferPointer<Float>) -> Void) {
+        let n = shape.reduce(1, *)
+        self.shape = shape
+        self.data = [Float](unsafeUninitializedCapacity: n) { buffer, count in
+            initialize(buffer)
+            count = n
+        }
+    }
+
     public init(repeating value: Float, shape: [Int]) {
         self.shape = shape
         self.data = [Float](repeating: value, count: shape.reduce(1, *))

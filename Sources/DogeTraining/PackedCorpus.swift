@@ -5,7 +5,8 @@ import DogeModel
 ///
 /// Each source's token stream (documents separated by EOS) is cut into consecutive blocks of
 /// `blockLength` tokens (the tail that does not fill a block is dropped). The last `evalFraction`
-/// of each source's blocks are held out for evaluation. An epoch draws ratio_i · N blocks from
+/// of each source's blocks are held out for evaluation, unless separate `evalSources` are given
+/// (eval_dataset), whose blocks are then the whole evaluation set. An epoch draws ratio_i · N blocks from
 /// source i, where N is `totalSamples` if given, else the largest N no source has to repeat a
 /// block for (a single source: all its blocks); a source asked for more blocks than it has cycles
 /// through them. The epoch's list is then shuffled (Fisher–Yates with SeededGenerator(seed, epoch)).
@@ -14,6 +15,8 @@ public final class PackedCorpus: @unchecked Sendable {
     public struct BlockRef: Sendable, Equatable, Codable { public var source: Int; public var block: Int }
 
     public let sources: [TokenFile]
+    /// Held-out files (eval_dataset); their blocks are referenced as sources.count + i.
+    public let evalSources: [TokenFile]
     public let ratios: [Double]
     public let blockLength: Int
     public let trainBlocks: [Int]      // per source
@@ -24,9 +27,11 @@ public final class PackedCorpus: @unchecked Sendable {
     private var cachedOrder: [BlockRef] = []
 
     public init(sources: [TokenFile], ratios: [Double], blockLength: Int, evalFraction: Double = 0,
-                totalSamples: Int? = nil, seed: UInt64) throws {
+                evalSources: [TokenFile] = [], totalSamples: Int? = nil, seed: UInt64) throws {
         precondition(sources.count == ratios.count && !sources.isEmpty)
         self.sources = sources
+        self.evalSources = evalSources
+        let evalFraction = evalSources.isEmpty ? evalFraction : 0
         self.blockLength = blockLength
         self.seed = seed
         let sum = ratios.reduce(0, +)
@@ -43,6 +48,13 @@ public final class PackedCorpus: @unchecked Sendable {
             }
             train.append(blocks - held)
             eval += (blocks - held..<blocks).map { BlockRef(source: i, block: $0) }
+        }
+        for (i, s) in evalSources.enumerated() {
+            let blocks = s.count / blockLength
+            guard blocks > 0 else {
+                throw TrainingError.data("\(s.url.lastPathComponent) (eval_dataset): \(s.count) tokens do not fill one block of max_length \(blockLength)")
+            }
+            eval += (0..<blocks).map { BlockRef(source: sources.count + i, block: $0) }
         }
         trainBlocks = train
         evalBlocks = eval
@@ -79,7 +91,8 @@ public final class PackedCorpus: @unchecked Sendable {
     }
 
     public func tokens(_ ref: BlockRef) -> [Int] {
-        sources[ref.source].tokens(ref.block * blockLength, blockLength)
+        let file = ref.source < sources.count ? sources[ref.source] : evalSources[ref.source - sources.count]
+        return file.tokens(ref.block * blockLength, blockLength)
     }
 }
 

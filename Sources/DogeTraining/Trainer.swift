@@ -176,7 +176,8 @@ public final class Trainer {
             let perStep = elapsed / Double(step - firstStep)
             let eta = perStep * Double(target - step)
             let tokS = Double(windowTokens) / max(windowSeconds, 1e-9)
-            let line = String(format: "step %d/%d | loss %.4f | lr %.3e | %.0f tok/s | ETA %@", step, totalSteps,
+            let line = String(format: "%@ step %d/%d | loss %.4f | lr %.3e | %.0f tok/s | ETA %@",
+                              progressBar(Double(step) / Double(max(totalSteps, 1))), step, totalSteps,
                               windowLoss / Double(windowSteps), r.learningRate, tokS, formatDuration(eta))
             if step % options.loggingSteps == 0 || step == target {
                 report((liveProgress ? "\r" : "") + line + "\n")
@@ -200,6 +201,14 @@ public final class Trainer {
         guard let data = try? JSONSerialization.data(withJSONObject: entry, options: [.sortedKeys]) else { return }
         metrics?.write(data + Data("\n".utf8))
     }
+}
+
+/// A fixed-width text bar, e.g. `[#######.............]  35%`.
+func progressBar(_ fraction: Double, width: Int = 20) -> String {
+    let f = min(max(fraction.isFinite ? fraction : 0, 0), 1)
+    let filled = Int((f * Double(width)).rounded(.down))
+    return "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "]"
+        + String(format: " %3.0f%%", f * 100)
 }
 
 func formatDuration(_ s: Double) -> String {

@@ -17,6 +17,8 @@ public struct TrainingOptions: Sendable {
     public var maxLength = 2048
     public var totalSampleSize: Int?
     public var evalFraction: Double?
+    /// eval_dataset: held-out files evaluated instead of a split of the training data.
+    public var evalDatasets: [String] = []
     public var cacheDirectory: String?
     // Optimisation
     public var learningRate = 5e-5
@@ -105,6 +107,8 @@ public struct TrainingOptions: Sendable {
             if let i = v as? Int { return String(i) }
             throw bad(key, "expected a string, found \(v)")
         }
+        // YAML 1.1 reads an unquoted `no` as false.
+        func strategy(_ key: String, _ v: Any) throws -> String { (v as? Bool) == false ? "no" : try string(key, v) }
         for key in values.keys.sorted() {
             let v = values[key]!
             if v is NSNull { continue }
@@ -126,6 +130,9 @@ public struct TrainingOptions: Sendable {
             case "dataset_name", "dataset", "train_file":
                 if let list = v as? [Any] { o.datasets = try list.map { (try string(key, $0), 1.0) } }
                 else { o.datasets = [(try string(key, v), 1.0)] }
+            case "eval_dataset", "eval_datasets", "validation_file":
+                if let list = v as? [Any] { o.evalDatasets = try list.map { try string(key, $0) } }
+                else { o.evalDatasets = [try string(key, v)] }
             case "dataset_text_field": o.textField = try string(key, v)
             case "max_length", "max_seq_length": o.maxLength = try int(key, v)
             case "total_sample_size": o.totalSampleSize = try int(key, v)
@@ -154,10 +161,10 @@ public struct TrainingOptions: Sendable {
             case "seed": o.seed = try int(key, v)
             case "logging_steps": o.loggingSteps = try int(key, v)
             case "save_steps": o.saveSteps = try int(key, v)
-            case "save_strategy": o.saveStrategy = try string(key, v)
+            case "save_strategy": o.saveStrategy = try strategy(key, v)
             case "save_total_limit": o.saveTotalLimit = try int(key, v)
             case "eval_steps": o.evalSteps = try int(key, v)
-            case "eval_strategy", "evaluation_strategy": o.evalStrategy = try string(key, v)
+            case "eval_strategy", "evaluation_strategy": o.evalStrategy = try strategy(key, v)
             case "do_eval": if (v as? Bool) == true, o.evalStrategy == "no" { o.evalStrategy = "steps" }
             case "output_dir": o.outputDirectory = try string(key, v)
             case "optim":

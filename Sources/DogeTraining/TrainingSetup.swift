@@ -47,8 +47,7 @@ public enum TrainingSetup {
             tokenizerKey = stableHash(String(decoding: data.prefix(1 << 20), as: UTF8.self) + "\(data.count)")
         }
         let cache = URL(fileURLWithPath: o.cacheDirectory ?? (o.outputDirectory + "/token_cache"))
-        var files: [TokenFile] = []
-        for (path, _) in o.datasets {
+        func tokenize(_ path: String) throws -> TokenFile {
             let url = URL(fileURLWithPath: path)
             let format = try CorpusFormat.detect(url, textField: o.textField)
             let name = url.lastPathComponent
@@ -62,11 +61,13 @@ public enum TrainingSetup {
             if maxID >= vocabSize {
                 throw TrainingError.data("\(path): token id \(maxID) is outside the model's vocabulary of \(vocabSize)")
             }
-            files.append(file)
+            return file
         }
+        let files = try o.datasets.map { try tokenize($0.path) }
+        let evalFiles = try o.evalDatasets.map(tokenize)
         let evalFraction = o.evalFraction ?? (o.evalStrategy == "steps" ? 0.01 : 0)
         return try PackedCorpus(sources: files, ratios: o.datasets.map(\.ratio), blockLength: o.maxLength,
-                                evalFraction: evalFraction, totalSamples: o.totalSampleSize,
+                                evalFraction: evalFraction, evalSources: evalFiles, totalSamples: o.totalSampleSize,
                                 seed: UInt64(bitPattern: Int64(o.seed)))
     }
 }

@@ -21,6 +21,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "Checkpoint directory to continue from (model_name_or_path).") var model: String?
     @Option(name: .long, help: "Directory with tokenizer.json (default: the model directory).") var tokenizer: String?
     @Option(name: .long, help: "Training data file; repeat for several. FILE or FILE=RATIO.") var dataset: [String] = []
+    @Option(name: .long, help: "Held-out file evaluated every eval_steps (eval_dataset); repeatable.") var evalDataset: [String] = []
     @Option(name: .long, help: "output_dir") var outputDir: String?
     @Option(name: .long, help: "max_steps") var maxSteps: Int?
     @Option(name: .long, help: "learning_rate") var learningRate: Double?
@@ -55,6 +56,7 @@ struct TrainCommand: ParsableCommand {
                 return [item: 1.0]
             }
         }
+        if !evalDataset.isEmpty { values["eval_dataset"] = evalDataset }
         let flags: [(String, Any?)] = [("output_dir", outputDir), ("max_steps", maxSteps), ("learning_rate", learningRate),
                                        ("lr_scheduler_type", lrSchedulerType), ("warmup_steps", warmupSteps),
                                        ("per_device_train_batch_size", batchSize),

@@ -20,6 +20,30 @@ struct PoolTests {
         }
     }
 
+    @Test func parallelRowsCoversEveryRowOnceInContiguousRanges() {
+        for threads in [1, 2, 3] {
+            let pool = ComputePool(threads: threads)
+            for rows in [0, 1, 15, 16, 31, 32, 33, 100, 513] {
+                for minimum in [1, 16, 64] {
+                    var hits = [Int](repeating: 0, count: rows)
+                    var calls = [Int](repeating: 0, count: rows + 1)   // indexed by each range's first row
+                    hits.withUnsafeMutableBufferPointer { h in
+                        calls.withUnsafeMutableBufferPointer { c in
+                            pool.parallelRows(rows, minimumPerPart: minimum) { range in
+                                for i in range { h[i] += 1 }
+                                c[range.lowerBound] += 1
+                            }
+                        }
+                    }
+                    let label = "rows \(rows), minimum \(minimum), threads \(threads)"
+                    #expect(hits == [Int](repeating: 1, count: rows), "\(label)")
+                    let expectedCalls = rows == 0 ? 0 : max(1, min(threads, rows / minimum))
+                    #expect(calls.reduce(0, +) == expectedCalls, "\(label)")
+                }
+            }
+        }
+    }
+
     @Test func nestedAndConcurrentCallsRunSerially() async {
         let pool = ComputePool(threads: 2)
         await withTaskGroup(of: Int.self) { group in

@@ -77,6 +77,20 @@ final class ByteTokenizer: TextTokenizing, @unchecked Sendable {
         #expect(first.count == 100 && cursor.epoch == 1 && cursor.index == 20)
         #expect(throws: TrainingError.self) { try PackedCorpus(sources: [a], ratios: [1], blockLength: 10_000, seed: 1) }
     }
+
+    @Test func separateEvalDatasetReplacesTheSplit() throws {
+        let dir = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let a = try Self.tokenFile(dir, "a", count: 100 * 8, offset: 0)
+        let held = try Self.tokenFile(dir, "held", count: 5 * 8 + 2, offset: 50_000)
+        let corpus = try PackedCorpus(sources: [a], ratios: [1], blockLength: 8, evalFraction: 0.1, evalSources: [held], seed: 1)
+        #expect(corpus.trainBlocks == [100] && corpus.blocksPerEpoch == 100)
+        #expect(corpus.evalBlocks == (0..<5).map { PackedCorpus.BlockRef(source: 1, block: $0) })
+        #expect(corpus.tokens(corpus.evalBlocks[2]) == Array(50_016..<50_024))
+        #expect(corpus.order(epoch: 0).allSatisfy { $0.source == 0 })
+        let tiny = try Self.tokenFile(dir, "tiny", count: 3, offset: 0)
+        #expect(throws: TrainingError.self) { try PackedCorpus(sources: [a], ratios: [1], blockLength: 8, evalSources: [tiny], seed: 1) }
+    }
 }
 
 @Suite struct RecipeTests {
@@ -99,6 +113,19 @@ final class ByteTokenizer: TextTokenizing, @unchecked Sendable {
                 #expect(try o.schedule(totalSteps: 100) == .cosineWithMinLR(warmup: 10, total: 100, cycles: 0.5, minLRRate: 0.1))
             }
         }
+    }
+
+    @Test func bundledModelRecipeParses() throws {
+        // The recipe that trains Models/doge-tiny (scripts/doge-tiny/retrain.sh).
+        let recipe = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Models/doge-tiny/recipe.yaml")
+        let o = try TrainingOptions.from(try TrainingOptions.load(recipe: recipe))
+        #expect(o.evalDatasets == ["corpus/eval.jsonl"] && o.datasets.map(\.path) == ["corpus/train.jsonl"])
+        #expect(o.modelInit?["vocab_size"] == .int(4096) && o.tokenizerPath == "Models/doge-tiny" && o.evalStrategy == "steps")
+        _ = try o.schedule(totalSteps: o.maxSteps)
+        // YAML 1.1 reads an unquoted `no` as false; strategies accept it.
+        let unquoted = try TrainingOptions.from(["model_name_or_path": "m", "datasets_and_ratios": [["d": 1.0]],
+                                                 "save_strategy": false, "eval_strategy": false])
+        #expect(unquoted.saveStrategy == "no" && unquoted.evalStrategy == "no")
     }
 
     @Test func nonsenseValuesStopBeforeTheRun() {

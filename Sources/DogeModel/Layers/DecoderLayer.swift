@@ -26,25 +26,30 @@ public struct DecoderLayer: Sendable {
 
     public func callAsFunction(_ x: Tensor, layout: BatchLayout, cos: [Float], sin: [Float],
                                cache: LayerKVCache, backend: ComputeBackend) -> Tensor {
-        let attended = selfAttention(inputLayernorm(x), layout: layout, cos: cos, sin: sin, cache: cache, backend: backend)
-        let afterAttention = residualAdd(x, scale: inputResidual, plus: attended)
-        let transformed = feedForward(postAttentionLayernorm(afterAttention), backend: backend)
-        return residualAdd(afterAttention, scale: postAttentionResidual, plus: transformed)
+        let attended = selfAttention(inputLayernorm(x, backend: backend), layout: layout, cos: cos, sin: sin, cache: cache,
+                                     backend: backend)
+        let afterAttention = residualAdd(x, scale: inputResidual, plus: attended, backend: backend)
+        let transformed = feedForward(postAttentionLayernorm(afterAttention, backend: backend), backend: backend)
+        return residualAdd(afterAttention, scale: postAttentionResidual, plus: transformed, backend: backend)
     }
 }
 
 /// residual ⊙ x + y, with `residual` broadcast over rows.
-func residualAdd(_ x: Tensor, scale residual: Tensor, plus y: Tensor) -> Tensor {
-    var out = y
+func residualAdd(_ x: Tensor, scale residual: Tensor, plus y: Tensor, backend: ComputeBackend = .shared) -> Tensor {
     let width = residual.count
-    residual.data.withUnsafeBufferPointer { r in
-        x.data.withUnsafeBufferPointer { xs in
-            out.data.withUnsafeMutableBufferPointer { o in
-                for row in stride(from: 0, to: o.count, by: width) {
-                    for j in 0..<width { o[row + j] += r[j] * xs[row + j] }
+    return Tensor(shape: y.shape) { out in
+        residual.data.withUnsafeBufferPointer { r in
+            x.data.withUnsafeBufferPointer { xs in
+                y.data.withUnsafeBufferPointer { ys in
+                    let (r, xs, ys, o) = (r.baseAddress!, xs.baseAddress!, ys.baseAddress!, out.baseAddress!)
+                    backend.pool.parallelRows(y.count / width, minimumPerPart: 64) { rows in
+                        for row in rows {
+                            let base = row * width
+                            for j in 0..<width { o[base + j] = ys[base + j] + r[j] * xs[base + j] }
+                        }
+                    }
                 }
             }
         }
     }
-    return out
 }

@@ -54,15 +54,18 @@ public struct DynamicMaskAttention: Sendable {
         var q = qProj(h, backend: backend)                       // [B·T, H·D]
         var k = kProj(h, backend: backend)                       // [B·T, G·D]
         let v = vProj(h, backend: backend)                       // [B·T, G·D]
-        if let qNorm { q = qNorm(q) }
-        if let kNorm { k = kNorm(k) }
+        if let qNorm { q = qNorm(q, backend: backend) }
+        if let kNorm { k = kNorm(k, backend: backend) }
         q.data.withUnsafeMutableBufferPointer { qp in
             k.data.withUnsafeMutableBufferPointer { kp in
                 cos.withUnsafeBufferPointer { cp in
                     sin.withUnsafeBufferPointer { sp in
-                        for row in 0..<(B * T) {
-                            applyRotary(qp.baseAddress! + row * H * D, heads: H, dim: D, cos: cp.baseAddress! + row * D, sin: sp.baseAddress! + row * D)
-                            applyRotary(kp.baseAddress! + row * G * D, heads: G, dim: D, cos: cp.baseAddress! + row * D, sin: sp.baseAddress! + row * D)
+                        let (q, k, c, s) = (qp.baseAddress!, kp.baseAddress!, cp.baseAddress!, sp.baseAddress!)
+                        backend.pool.parallelRows(B * T, minimumPerPart: 32) { rows in
+                            for row in rows {
+                                applyRotary(q + row * H * D, heads: H, dim: D, cos: c + row * D, sin: s + row * D)
+                                applyRotary(k + row * G * D, heads: G, dim: D, cos: c + row * D, sin: s + row * D)
+                            }
                         }
                     }
                 }
@@ -70,8 +73,16 @@ public struct DynamicMaskAttention: Sendable {
         }
         // dt = exp(A ⊙ softplus(dt_proj(v))), once per new key.
         var dt = dtProj(v, backend: backend)                     // [B·T, dtHeads]
-        for i in 0..<dt.count {
-            dt.data[i] = expf(a.data[i % dtHeads] * softplus(dt.data[i]))
+        let dtHeads = self.dtHeads
+        a.data.withUnsafeBufferPointer { ap in
+            dt.data.withUnsafeMutableBufferPointer { dp in
+                let (a, dt) = (ap.baseAddress!, dp.baseAddress!)
+                backend.pool.parallelRows(B * T, minimumPerPart: 64) { rows in
+                    for i in (rows.lowerBound * dtHeads)..<(rows.upperBound * dtHeads) {
+                        dt[i] = expf(a[i % dtHeads] * softplus(dt[i]))
+                    }
+                }
+            }
         }
         var attended = Tensor(zeros: [B * T, H * D])
         for b in 0..<B {
@@ -92,7 +103,8 @@ public struct DynamicMaskAttention: Sendable {
             }
             cache.length[b] = past + T
             do {   // scoped so the stores' copy is gone before eviction mutates them (no COW copy)
-                let kept = (0..<dtHeads).map { keptSlots(cache.stores[b][$0], queries: T, past: past, limit: cache.limit) }
+                let kept = (0..<dtHeads).map { keptSlots(cache.stores[b][$0], queries: T, past: past, limit: cache.limit,
+                                                         backend: backend) }
                 let stores = cache.stores[b]
                 // Heads are independent: one per pool thread (their products then run single-threaded).
                 q.data.withUnsafeBufferPointer { qp in
@@ -142,14 +154,19 @@ public struct DynamicMaskAttention: Sendable {
                 }
             }
             scores.withUnsafeMutableBufferPointer { sp in
-                for r in 0..<rows {
-                    let row = sp.baseAddress! + r * reach
-                    let flags = (t0 + r) * n
-                    var anyKept = false
-                    for j in 0..<reach {
-                        if kept[flags + j] { row[j] += store.dt[j]; anyKept = true } else { row[j] = -Float.infinity }
+                kept.withUnsafeBufferPointer { kp in
+                    store.dt.withUnsafeBufferPointer { dp in
+                        let dt = dp.baseAddress!
+                        for r in 0..<rows {
+                            let row = sp.baseAddress! + r * reach
+                            let flags = kp.baseAddress! + (t0 + r) * n
+                            var anyKept = false
+                            for j in 0..<reach {
+                                if flags[j] { row[j] += dt[j]; anyKept = true } else { row[j] = -Float.infinity }
+                            }
+                            if anyKept { VectorOps.softmaxInPlace(row, count: reach) } else { for j in 0..<reach { row[j] = 0 } }
+                        }
                     }
-                    if anyKept { VectorOps.softmaxInPlace(row, count: reach) } else { for j in 0..<reach { row[j] = 0 } }
                 }
             }
             store.values.withUnsafeBufferPointer { vp in
@@ -164,35 +181,47 @@ public struct DynamicMaskAttention: Sendable {
     /// [T][slots] flags: slot j is visible to query t (cache index ≤ the query's, inside the
     /// sliding window) and, when more than `limit` (keep_window_size) keys are visible, among the
     /// `limit` visible keys with the largest dt. Ties: the earlier key wins.
-    func keptSlots(_ store: KeyStore, queries T: Int, past: Int, limit: Int) -> [Bool] {
+    func keptSlots(_ store: KeyStore, queries T: Int, past: Int, limit: Int, backend: ComputeBackend = .shared) -> [Bool] {
         let n = store.count
         var kept = [Bool](repeating: false, count: T * n)
-        var strongestFirst: [Int]?
-        for t in 0..<T {
-            let position = past + t
-            let first = slidingWindow.map { position - $0 + 1 } ?? 0
-            var visibleCount = 0
-            for j in 0..<n where store.index[j] <= position && store.index[j] >= first {
-                kept[t * n + j] = true
-                visibleCount += 1
-            }
-            if visibleCount <= limit { continue }
-            if visibleCount == limit + 1 {
-                // The common decode step: drop the single weakest visible key.
-                var weakest = -1
-                for j in 0..<n where kept[t * n + j] {
-                    if weakest < 0 || store.dt[j] < store.dt[weakest]
-                        || (store.dt[j] == store.dt[weakest] && store.index[j] > store.index[weakest]) { weakest = j }
+        // Sorting is only needed when some query sees more than limit + 1 keys.
+        let strongestFirst: [Int] = n > limit + 1
+            ? (0..<n).sorted { store.dt[$0] != store.dt[$1] ? store.dt[$0] > store.dt[$1] : store.index[$0] < store.index[$1] }
+            : []
+        store.index.withUnsafeBufferPointer { indexBuffer in
+            store.dt.withUnsafeBufferPointer { dtBuffer in
+                kept.withUnsafeMutableBufferPointer { keptBuffer in
+                    let (index, dt, kept) = (indexBuffer.baseAddress!, dtBuffer.baseAddress!, keptBuffer.baseAddress!)
+                    // Each query's row of flags is independent of the others.
+                    backend.pool.parallelRows(T, minimumPerPart: 32) { queries in
+                        for t in queries {
+                            let row = kept + t * n
+                            let position = past + t
+                            let first = slidingWindow.map { position - $0 + 1 } ?? 0
+                            var visibleCount = 0
+                            for j in 0..<n where index[j] <= position && index[j] >= first {
+                                row[j] = true
+                                visibleCount += 1
+                            }
+                            if visibleCount <= limit { continue }
+                            if visibleCount == limit + 1 {
+                                // The common decode step: drop the single weakest visible key.
+                                var weakest = -1
+                                for j in 0..<n where row[j] {
+                                    if weakest < 0 || dt[j] < dt[weakest] || (dt[j] == dt[weakest] && index[j] > index[weakest]) {
+                                        weakest = j
+                                    }
+                                }
+                                row[weakest] = false
+                                continue
+                            }
+                            var taken = 0
+                            for j in strongestFirst where row[j] {
+                                if taken == limit { row[j] = false } else { taken += 1 }
+                            }
+                        }
+                    }
                 }
-                kept[t * n + weakest] = false
-                continue
-            }
-            if strongestFirst == nil {
-                strongestFirst = (0..<n).sorted { store.dt[$0] != store.dt[$1] ? store.dt[$0] > store.dt[$1] : store.index[$0] < store.index[$1] }
-            }
-            var taken = 0
-            for j in strongestFirst! where kept[t * n + j] {
-                if taken == limit { kept[t * n + j] = false } else { taken += 1 }
             }
         }
         return kept

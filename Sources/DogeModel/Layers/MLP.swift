@@ -16,9 +16,14 @@ public struct MLP: Sendable {
         let gate = gateProj(h, backend: backend)
         var up = upProj(h, backend: backend)
         if activation == .silu {
+            let width = up.shape[1]
             gate.data.withUnsafeBufferPointer { g in
                 up.data.withUnsafeMutableBufferPointer { u in
-                    VectorOps.siluMul(g.baseAddress!, u.baseAddress!, count: u.count, out: u.baseAddress!)
+                    let (g, u) = (g.baseAddress!, u.baseAddress!)
+                    backend.pool.parallelRows(up.shape[0], minimumPerPart: 32) { r in
+                        let start = r.lowerBound * width
+                        VectorOps.siluMul(g + start, u + start, count: r.count * width, out: u + start)
+                    }
                 }
             }
         } else {
