@@ -53,6 +53,22 @@ static void kern_avx2_6x16(long kc, const float *pa, const float *pb, float *c, 
 #undef ST8
 }
 
+// In-register 8×8 transpose: r[i] holds row i on entry, column i on return.
+static inline void transpose8_avx2(__m256 r[8]) {
+    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    __m256 s0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0)), s1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+    __m256 s2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0)), s3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+    __m256 s4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0)), s5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
+    __m256 s6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0)), s7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+    r[0] = _mm256_permute2f128_ps(s0, s4, 0x20); r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+    r[2] = _mm256_permute2f128_ps(s2, s6, 0x20); r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+    r[4] = _mm256_permute2f128_ps(s0, s4, 0x31); r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+    r[6] = _mm256_permute2f128_ps(s2, s6, 0x31); r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
 // Packs a full NR-wide sliver of op(B) = Wᵀ (W [n,k] row-major, the Linear-layer case) with 8×8
 // register transposes: reads 8 rows of W contiguously, writes 8 packed k-rows. Returns the
 // number of k values done (a multiple of 8); the caller packs the rest.
@@ -61,59 +77,30 @@ static long pack_bt_avx2(int nr, long kc, const float *b, long ldb, float *pb) {
     for (; p0 + 8 <= kc; p0 += 8) {
         for (int jb = 0; jb < nr; jb += 8) {
             const float *src = b + (long)jb * ldb + p0;
-            __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + ldb);
-            __m256 r2 = _mm256_loadu_ps(src + 2 * ldb), r3 = _mm256_loadu_ps(src + 3 * ldb);
-            __m256 r4 = _mm256_loadu_ps(src + 4 * ldb), r5 = _mm256_loadu_ps(src + 5 * ldb);
-            __m256 r6 = _mm256_loadu_ps(src + 6 * ldb), r7 = _mm256_loadu_ps(src + 7 * ldb);
-            __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
-            __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
-            __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
-            __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
-            __m256 s0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0)), s1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
-            __m256 s2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0)), s3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
-            __m256 s4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0)), s5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
-            __m256 s6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0)), s7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+            __m256 r[8];
+            for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(src + i * ldb);
+            transpose8_avx2(r);
             float *dst = pb + p0 * nr + jb;
-            _mm256_store_ps(dst + 0 * nr, _mm256_permute2f128_ps(s0, s4, 0x20));
-            _mm256_store_ps(dst + 1 * nr, _mm256_permute2f128_ps(s1, s5, 0x20));
-            _mm256_store_ps(dst + 2 * nr, _mm256_permute2f128_ps(s2, s6, 0x20));
-            _mm256_store_ps(dst + 3 * nr, _mm256_permute2f128_ps(s3, s7, 0x20));
-            _mm256_store_ps(dst + 4 * nr, _mm256_permute2f128_ps(s0, s4, 0x31));
-            _mm256_store_ps(dst + 5 * nr, _mm256_permute2f128_ps(s1, s5, 0x31));
-            _mm256_store_ps(dst + 6 * nr, _mm256_permute2f128_ps(s2, s6, 0x31));
-            _mm256_store_ps(dst + 7 * nr, _mm256_permute2f128_ps(s3, s7, 0x31));
+            for (int i = 0; i < 8; i++) _mm256_store_ps(dst + i * nr, r[i]);
         }
     }
     return p0;
 }
+
 // Packs a 6-row panel of row-major A (the AVX2 kernel's MR) 8 columns at a time: an 8×8
-// transpose of the six rows (two zero rows), then each column's first 6 values. Returns the
+// transpose of the six rows and two zero rows, then each column's first 6 values. Returns the
 // columns done; the caller packs the rest.
 static long pack_a6_avx2(long kc, const float *a, long lda, float *pa) {
     long p0 = 0;
-    const __m256 z = _mm256_setzero_ps();
     for (; p0 + 8 <= kc; p0 += 8) {
-        const float *src = a + p0;
-        __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + lda);
-        __m256 r2 = _mm256_loadu_ps(src + 2 * lda), r3 = _mm256_loadu_ps(src + 3 * lda);
-        __m256 r4 = _mm256_loadu_ps(src + 4 * lda), r5 = _mm256_loadu_ps(src + 5 * lda);
-        __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
-        __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
-        __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
-        __m256 s0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0)), s1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
-        __m256 s2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0)), s3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
-        __m256 s4 = _mm256_shuffle_ps(t4, z, _MM_SHUFFLE(1, 0, 1, 0)), s5 = _mm256_shuffle_ps(t4, z, _MM_SHUFFLE(3, 2, 3, 2));
-        __m256 s6 = _mm256_shuffle_ps(t5, z, _MM_SHUFFLE(1, 0, 1, 0)), s7 = _mm256_shuffle_ps(t5, z, _MM_SHUFFLE(3, 2, 3, 2));
-        // Column p of the 8 is row p of the transpose; its values 0..5 go to pa[(p0 + p) * 6].
-        __m256 col[8] = {
-            _mm256_permute2f128_ps(s0, s4, 0x20), _mm256_permute2f128_ps(s1, s5, 0x20),
-            _mm256_permute2f128_ps(s2, s6, 0x20), _mm256_permute2f128_ps(s3, s7, 0x20),
-            _mm256_permute2f128_ps(s0, s4, 0x31), _mm256_permute2f128_ps(s1, s5, 0x31),
-            _mm256_permute2f128_ps(s2, s6, 0x31), _mm256_permute2f128_ps(s3, s7, 0x31)};
+        __m256 r[8];
+        for (int i = 0; i < 6; i++) r[i] = _mm256_loadu_ps(a + i * lda + p0);
+        r[6] = r[7] = _mm256_setzero_ps();
+        transpose8_avx2(r);
         float *dst = pa + p0 * 6;
-        for (int p = 0; p < 7; p++) _mm256_storeu_ps(dst + p * 6, col[p]);  // each overwrites the last's 2 spare values
-        _mm_storeu_ps(dst + 42, _mm256_castps256_ps128(col[7]));
-        _mm_storel_pi((__m64 *)(dst + 46), _mm256_extractf128_ps(col[7], 1));
+        for (int p = 0; p < 7; p++) _mm256_storeu_ps(dst + p * 6, r[p]);  // each overwrites the last's 2 spare values
+        _mm_storeu_ps(dst + 42, _mm256_castps256_ps128(r[7]));
+        _mm_storel_pi((__m64 *)(dst + 46), _mm256_extractf128_ps(r[7], 1));
     }
     return p0;
 }
