@@ -4,15 +4,15 @@
 #   2. trains the 4,096-token tokenizer on corpus/train.jsonl (reproduces tokenizer.json byte for byte)
 #   3. trains the model: doge train --config Models/doge-tiny/recipe.yaml (into runs/doge-tiny;
 #      an interrupted run continues from its newest checkpoint when this script is run again)
-#   4. exports the last checkpoint as BF16 into Models/doge-tiny, with generation_config.json
-#      and the loss curve (loss.svg)
+#   4. exports the last checkpoint as BF16 into Models/doge-tiny (next to its hand-written
+#      generation_config.json, which stays) and draws the loss curve (loss.svg)
 #
 # usage: scripts/doge-tiny/retrain.sh        (from anywhere; works in the repository root)
 # env:   DOGE_THREADS=N  compute threads (default: all cores)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
-if [ "${1:-}" = -h ] || [ "${1:-}" = --help ]; then sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0; fi
+if [ "${1:-}" = -h ] || [ "${1:-}" = --help ]; then sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0; fi
 
 MODEL=Models/doge-tiny
 RUN=runs/doge-tiny
@@ -31,6 +31,5 @@ ls -d "$RUN"/checkpoint-* >/dev/null 2>&1 && RESUME=(--resume)
 "$DOGE" train --config "$RECIPE" "${RESUME[@]}"
 
 "$DOGE" convert --model "$RUN/checkpoint-$STEPS" --output "$MODEL" --dtype bf16
-cp scripts/doge-tiny/generation_config.json "$MODEL/generation_config.json"
 "$DOGE" plot "$RUN" --output "$MODEL/loss.svg"
 echo "== $MODEL: $(du -sh "$MODEL/model.safetensors" | cut -f1) of weights; try: $DOGE generate \"Once upon a time\""

@@ -184,8 +184,9 @@ public struct DynamicMaskAttention: Sendable {
     func keptSlots(_ store: KeyStore, queries T: Int, past: Int, limit: Int, backend: ComputeBackend = .shared) -> [Bool] {
         let n = store.count
         var kept = [Bool](repeating: false, count: T * n)
-        // Sorting is only needed when some query sees more than limit + 1 keys.
-        let strongestFirst: [Int] = n > limit + 1
+        // Sorting is only needed when some query can see more than limit + 1 keys.
+        let mostVisible = min(n, slidingWindow ?? n)
+        let strongestFirst: [Int] = mostVisible > limit + 1
             ? (0..<n).sorted { store.dt[$0] != store.dt[$1] ? store.dt[$0] > store.dt[$1] : store.index[$0] < store.index[$1] }
             : []
         store.index.withUnsafeBufferPointer { indexBuffer in
