@@ -21,9 +21,11 @@ let package = Package(
         // Hot SIMD kernels in C: per-function target attributes + run-time CPU dispatch, no build flags.
         .target(name: "CDogeKernels"),
         .target(name: "DogeKernels", dependencies: ["CDogeKernels"]),
-        .target(name: "DogeModel", dependencies: ["DogeKernels"]),
-        .target(name: "DogeJinja"),
-        .target(name: "DogeTokenizers", dependencies: ["DogeJinja"]),
+        // The one JSON parser: ordered, exact documents that each module converts to its own values.
+        .target(name: "DogeJSON"),
+        .target(name: "DogeModel", dependencies: ["DogeKernels", "DogeJSON"]),
+        .target(name: "DogeJinja", dependencies: ["DogeJSON"]),
+        .target(name: "DogeTokenizers", dependencies: ["DogeJinja", "DogeJSON"]),
         .target(name: "DogeGeneration", dependencies: ["DogeModel", "DogeTokenizers"]),
         .target(name: "DogeTraining", dependencies: ["DogeModel", "DogeTokenizers", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
@@ -36,6 +38,7 @@ let package = Package(
         .testTarget(name: "DogeKernelsTests", dependencies: ["DogeKernels"]),
         .testTarget(name: "DogeModelTests", dependencies: ["DogeModel"], exclude: ["Fixtures"]),
         .testTarget(name: "DogeTokenizersTests", dependencies: ["DogeTokenizers"], exclude: ["Fixtures"]),
+        .testTarget(name: "DogeJSONTests", dependencies: ["DogeJSON"]),
         .testTarget(name: "DogeJinjaTests", dependencies: ["DogeJinja"]),
         .testTarget(name: "DogeGenerationTests", dependencies: ["DogeGeneration"], exclude: ["Fixtures"]),
         .testTarget(name: "DogeTrainingTests", dependencies: ["DogeTraining"], exclude: ["Fixtures"]),

@@ -104,6 +104,26 @@ static long pack_a6_avx2(long kc, const float *a, long lda, float *pa) {
     }
     return p0;
 }
+
+// Packs a 12-row panel (the AVX-512 kernel's MR) 8 columns at a time: rows 0–7 and rows 8–11
+// (plus four zero rows) through two 8×8 transposes; each column is then 8 + 4 exact stores.
+static long pack_a12_avx2(long kc, const float *a, long lda, float *pa) {
+    long p0 = 0;
+    for (; p0 + 8 <= kc; p0 += 8) {
+        __m256 hi[8], lo[8];
+        for (int i = 0; i < 8; i++) hi[i] = _mm256_loadu_ps(a + i * lda + p0);
+        for (int i = 0; i < 4; i++) lo[i] = _mm256_loadu_ps(a + (8 + i) * lda + p0);
+        lo[4] = lo[5] = lo[6] = lo[7] = _mm256_setzero_ps();
+        transpose8_avx2(hi);
+        transpose8_avx2(lo);
+        float *dst = pa + p0 * 12;
+        for (int p = 0; p < 8; p++) {
+            _mm256_storeu_ps(dst + p * 12, hi[p]);
+            _mm_storeu_ps(dst + p * 12 + 8, _mm256_castps256_ps128(lo[p]));
+        }
+    }
+    return p0;
+}
 #pragma clang attribute pop
 
 #pragma clang attribute push(__attribute__((target("avx512f,avx512vl,avx512dq,avx2,fma"))), apply_to = function)
@@ -166,10 +186,10 @@ static void pack_a(int mr, long mc, long kc, const float *a, long lda, int trans
             }
         } else {      // A(i,p) = a[i*lda + p]: read rows contiguously, write with stride MR
 #if defined(__x86_64__)
-            if (mr == 6 && rows == 6) {  // the AVX2 kernel's full panels
-                long done = pack_a6_avx2(kc, a + i0 * lda, lda, pa);
-                for (long i = 0; i < 6; i++)
-                    for (long p = done; p < kc; p++) pa[p * 6 + i] = a[(i0 + i) * lda + p];
+            if ((mr == 6 || mr == 12) && rows == mr) {  // full panels of the AVX2 / AVX-512 kernels
+                long done = mr == 6 ? pack_a6_avx2(kc, a + i0 * lda, lda, pa) : pack_a12_avx2(kc, a + i0 * lda, lda, pa);
+                for (long i = 0; i < mr; i++)
+                    for (long p = done; p < kc; p++) pa[p * mr + i] = a[(i0 + i) * lda + p];
                 continue;
             }
 #endif

@@ -217,6 +217,22 @@ static void f16_avx2(const uint16_t *src, float *dst, long n) {
     for (; i + 8 <= n; i += 8) _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(src + i))));
     for (; i < n; i++) dst[i] = f16_scalar(src[i]);
 }
+// AdamW on 8 values at a time with the scalar formula's exact operations (see dk_adamw).
+static long adamw_avx2(float *p, const float *g, float *m, float *v, long n, const dk_adamw_step *s) {
+    const V decay = SET1(s->decay), b1 = SET1(s->b1), b2 = SET1(s->b2), c2 = SET1(s->one_minus_b2);
+    const V bc2 = SET1(s->bc2_sqrt), eps = SET1(s->eps), step = SET1(-s->step_size);
+    long i = 0;
+    for (; i + 8 <= n; i += 8) {
+        V pv = _mm256_loadu_ps(p + i), gv = _mm256_loadu_ps(g + i), mv = _mm256_loadu_ps(m + i), vv = _mm256_loadu_ps(v + i);
+        if (s->decays) pv = _mm256_mul_ps(pv, decay);
+        mv = _mm256_add_ps(mv, _mm256_mul_ps(b1, _mm256_sub_ps(gv, mv)));
+        vv = _mm256_add_ps(_mm256_mul_ps(vv, b2), _mm256_mul_ps(_mm256_mul_ps(c2, gv), gv));
+        V den = _mm256_add_ps(_mm256_div_ps(_mm256_sqrt_ps(vv), bc2), eps);
+        pv = _mm256_add_ps(pv, _mm256_mul_ps(step, _mm256_div_ps(mv, den)));
+        _mm256_storeu_ps(p + i, pv); _mm256_storeu_ps(m + i, mv); _mm256_storeu_ps(v + i, vv);
+    }
+    return i;
+}
 #undef V
 #undef SET1
 #pragma clang attribute pop
@@ -298,4 +314,21 @@ void dk_bf16_to_f32(const uint16_t *src, float *dst, long n) {
 void dk_f16_to_f32(const uint16_t *src, float *dst, long n) {
     DISPATCH(f16_avx2(src, dst, n));
     for (long i = 0; i < n; i++) dst[i] = f16_scalar(src[i]);
+}
+
+// Scalar AdamW, one operation at a time: no fused multiply-add, so every CPU and the SIMD path
+// above give the same bits (training runs are reproducible across machines).
+#pragma STDC FP_CONTRACT OFF
+void dk_adamw(float *p, const float *g, float *m, float *v, long n, const dk_adamw_step *s) {
+    long i = 0;
+#if defined(__x86_64__)
+    if (HAVE_AVX2) i = adamw_avx2(p, g, m, v, n, s);
+#endif
+    for (; i < n; i++) {
+        if (s->decays) p[i] *= s->decay;
+        m[i] += s->b1 * (g[i] - m[i]);
+        v[i] = v[i] * s->b2 + s->one_minus_b2 * g[i] * g[i];
+        float den = sqrtf(v[i]) / s->bc2_sqrt + s->eps;
+        p[i] += -s->step_size * (m[i] / den);
+    }
 }

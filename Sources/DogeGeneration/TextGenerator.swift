@@ -92,6 +92,8 @@ public final class TextGenerator: @unchecked Sendable {
             }
             ids = given
         case .text(let text):
+            // A BOS-only prompt is unconditional generation: ask for it explicitly with .ids.
+            guard !text.isEmpty else { throw GenerationError.emptyPrompt }
             ids = tokenizer.encode(text)
         case .chat(let messages):
             guard (try? tokenizer.chatTemplate()) != nil else {

@@ -38,6 +38,17 @@ public enum VectorOps {
         dk_add(x, y, n)
     }
 
+    /// One AdamW update of `n` parameters in place (torch.optim.AdamW, decoupled decay), the
+    /// same bits on every CPU: see `dk_adamw`.
+    public static func adamW(parameters p: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>,
+                             firstMoment m: UnsafeMutablePointer<Float>, secondMoment v: UnsafeMutablePointer<Float>,
+                             count n: Int, step: AdamWStep) {
+        var s = dk_adamw_step(decay: step.decayFactor, decays: step.decays ? 1 : 0, b1: step.oneMinusBeta1,
+                              b2: step.beta2, one_minus_b2: step.oneMinusBeta2, bc2_sqrt: step.biasCorrection2Sqrt,
+                              eps: step.epsilon, step_size: step.stepSize)
+        dk_adamw(p, g, m, v, n, &s)
+    }
+
     /// y[i] += alpha · x[i] for `n` values.
     public static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int) {
         dk_axpy(alpha, x, y, n)
@@ -103,5 +114,19 @@ public enum VectorOpsReference {
 
     public static func softplus(_ x: Float) -> Float {
         x > 20 ? x : Float(_log1p(_exp(Double(x))))
+    }
+}
+
+/// The per-step constants of an AdamW update (see `VectorOps.adamW`).
+public struct AdamWStep: Sendable {
+    public var decayFactor: Float, decays: Bool
+    public var oneMinusBeta1: Float, beta2: Float, oneMinusBeta2: Float
+    public var biasCorrection2Sqrt: Float, epsilon: Float, stepSize: Float
+
+    public init(decayFactor: Float, decays: Bool, oneMinusBeta1: Float, beta2: Float, oneMinusBeta2: Float,
+                biasCorrection2Sqrt: Float, epsilon: Float, stepSize: Float) {
+        self.decayFactor = decayFactor; self.decays = decays
+        self.oneMinusBeta1 = oneMinusBeta1; self.beta2 = beta2; self.oneMinusBeta2 = oneMinusBeta2
+        self.biasCorrection2Sqrt = biasCorrection2Sqrt; self.epsilon = epsilon; self.stepSize = stepSize
     }
 }

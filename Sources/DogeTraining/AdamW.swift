@@ -40,13 +40,12 @@ public struct AdamW: Sendable {
         precondition(p.count == g.count, "AdamW: gradient of \(name) has \(g.count) values, the parameter \(p.count)")
         let biasCorrection1 = 1 - pow(beta1, Double(step))
         let biasCorrection2 = 1 - pow(beta2, Double(step))
-        let stepSize = Float(lr / biasCorrection1)
-        let bc2Sqrt = Float(biasCorrection2.squareRoot())
-        let decayFactor = Float(1 - lr * weightDecay)
-        let b1 = Float(1 - beta1), b2 = Float(beta2), oneMinusB2 = Float(1 - beta2), eps = Float(epsilon)
+        let constants = AdamWStep(decayFactor: Float(1 - lr * weightDecay), decays: decays && weightDecay != 0,
+                                  oneMinusBeta1: Float(1 - beta1), beta2: Float(beta2), oneMinusBeta2: Float(1 - beta2),
+                                  biasCorrection2Sqrt: Float(biasCorrection2.squareRoot()), epsilon: Float(epsilon),
+                                  stepSize: Float(lr / biasCorrection1))
         var m = exponentialAverage.removeValue(forKey: name) ?? [Float](repeating: 0, count: p.count)
         var v = exponentialAverageSquared.removeValue(forKey: name) ?? [Float](repeating: 0, count: p.count)
-        let decays = decays && weightDecay != 0
         let count = p.count
         p.data.withUnsafeMutableBufferPointer { pp in
             g.data.withUnsafeBufferPointer { gp in
@@ -57,14 +56,8 @@ public struct AdamW: Sendable {
                         let parts = count >= 1 << 16 ? pool.threads : 1
                         pool.parallel(parts: parts) { part in
                             let lo = count * part / parts, hi = count * (part + 1) / parts
-                            for i in lo..<hi {
-                                if decays { pb[i] *= decayFactor }
-                                let grad = gb[i]
-                                mb[i] += b1 * (grad - mb[i])
-                                vb[i] = vb[i] * b2 + oneMinusB2 * grad * grad
-                                let denominator = vb[i].squareRoot() / bc2Sqrt + eps
-                                pb[i] += -stepSize * (mb[i] / denominator)
-                            }
+                            VectorOps.adamW(parameters: pb + lo, gradients: gb + lo, firstMoment: mb + lo,
+                                            secondMoment: vb + lo, count: hi - lo, step: constants)
                         }
                     }
                 }

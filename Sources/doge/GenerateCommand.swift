@@ -3,36 +3,38 @@ import Foundation
 import DogeGeneration
 import DogeModel
 
-/// Options shared by `generate` and `chat`: which model and how to pick tokens.
+/// Options shared by `generate` and `chat`: which model and how to pick tokens. Numbers and stop
+/// strings are read unconditionally, so `--temperature -1` reaches validation (and its message)
+/// instead of being taken for an option.
 struct SamplingOptions: ParsableArguments {
     @Option(name: .long, help: "Model directory (Hugging Face layout, with tokenizer.json). Default: $DOGE_MODEL, else the bundled model.")
     var model: String?
 
-    @Option(name: .long, help: "Most tokens to generate (default: the model's generation_config.json, else 256).")
+    @Option(name: .long, parsing: .unconditional, help: "Most tokens to generate (default: the model's generation_config.json, else 256).")
     var maxNewTokens: Int?
 
     @Flag(name: .long, help: "Greedy decoding (always the most likely token).")
     var greedy = false
 
-    @Option(name: .long, help: "Sampling temperature (> 0). Setting any sampling option turns sampling on.")
+    @Option(name: .long, parsing: .unconditional, help: "Sampling temperature (> 0). Setting any sampling option turns sampling on.")
     var temperature: Float?
 
-    @Option(name: .long, help: "Keep only the K most likely tokens (0 disables).")
+    @Option(name: .long, parsing: .unconditional, help: "Keep only the K most likely tokens (0 disables).")
     var topK: Int?
 
-    @Option(name: .long, help: "Nucleus sampling: keep the most likely tokens covering probability P, in (0, 1].")
+    @Option(name: .long, parsing: .unconditional, help: "Nucleus sampling: keep the most likely tokens covering probability P, in (0, 1].")
     var topP: Float?
 
-    @Option(name: .long, help: "Drop tokens less likely than M × the most likely one, in [0, 1].")
+    @Option(name: .long, parsing: .unconditional, help: "Drop tokens less likely than M × the most likely one, in [0, 1].")
     var minP: Float?
 
-    @Option(name: .long, help: "Penalise tokens already in the text (> 0; 1 = off).")
+    @Option(name: .long, parsing: .unconditional, help: "Penalise tokens already in the text (> 0; 1 = off).")
     var repetitionPenalty: Float?
 
     @Option(name: .long, help: "Seed for sampling: the same seed gives the same text.")
     var seed: UInt64 = 0
 
-    @Option(name: .long, help: "Stop when the text contains this string (repeatable).")
+    @Option(name: .long, parsing: .unconditionalSingleValue, help: "Stop when the text contains this string (repeatable).")
     var stop: [String] = []
 
     @Flag(name: .long, help: "Print prompt and generation speed (tokens/s) to stderr.")

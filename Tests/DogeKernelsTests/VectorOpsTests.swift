@@ -52,6 +52,38 @@ struct VectorOpsTests {
         }
     }
 
+    /// AdamW must give the same bits at every level (runs resume and compare across machines):
+    /// the SIMD path against the formula written out one operation at a time.
+    @Test(arguments: vectorISALevels)
+    func adamWIsBitExact(isa: KernelISA) {
+        withThreadISA(isa) {
+            var rng = TestRNG(seed: 17)
+            for n in sizes {
+                for decays in [false, true] {
+                    let step = AdamWStep(decayFactor: 1 - 3e-3 * 0.1, decays: decays, oneMinusBeta1: 0.1, beta2: 0.95,
+                                         oneMinusBeta2: 0.05, biasCorrection2Sqrt: Float((1 - 0.95 * 0.95).squareRoot()),
+                                         epsilon: 1e-8, stepSize: Float(3e-3 / (1 - 0.9 * 0.9)))
+                    let g = rng.floats(n, scale: 2)
+                    var p = rng.floats(n), m = rng.floats(n, scale: 0.1), v = rng.floats(n, scale: 0.01).map(abs)
+                    var (pr, mr, vr) = (p, m, v)
+                    VectorOps.adamW(parameters: &p, gradients: g, firstMoment: &m, secondMoment: &v, count: n, step: step)
+                    for i in 0..<n {
+                        if decays { pr[i] = pr[i] * step.decayFactor }
+                        let dm = g[i] - mr[i]
+                        mr[i] = mr[i] + step.oneMinusBeta1 * dm
+                        let g2 = step.oneMinusBeta2 * g[i]
+                        vr[i] = vr[i] * step.beta2 + g2 * g[i]
+                        let denominator = vr[i].squareRoot() / step.biasCorrection2Sqrt + step.epsilon
+                        pr[i] = pr[i] + -step.stepSize * (mr[i] / denominator)
+                    }
+                    #expect(p.map(\.bitPattern) == pr.map(\.bitPattern), "\(isa) n=\(n) decays=\(decays): parameters")
+                    #expect(m.map(\.bitPattern) == mr.map(\.bitPattern), "\(isa) n=\(n): first moment")
+                    #expect(v.map(\.bitPattern) == vr.map(\.bitPattern), "\(isa) n=\(n): second moment")
+                }
+            }
+        }
+    }
+
     @Test(arguments: vectorISALevels)
     func siluMul(isa: KernelISA) {
         withThreadISA(isa) {

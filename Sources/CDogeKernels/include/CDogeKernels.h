@@ -1,6 +1,7 @@
 #ifndef CDOGE_KERNELS_H
 #define CDOGE_KERNELS_H
 // Hot SIMD kernels in C: per-function target attributes + run-time CPU dispatch, no build flags.
+#include <stddef.h>
 #include <stdint.h>
 
 /// 1 when the CPU has AVX-512F (+FMA) and the AVX-512 kernels may run.
@@ -76,12 +77,31 @@ typedef struct {
 /// Pool job: splits the n outputs.
 void dk_sgemv_job(void *ctx, int part, int nparts);
 
+// ---- memory --------------------------------------------------------------------------------
+/// Backs the 2 MiB pages spanning [start, start + bytes) with huge pages (Linux MADV_COLLAPSE;
+/// values unchanged). Returns how many 2 MiB pages were collapsed; 0 where unsupported.
+int dk_prefer_huge_pages(const void *start, size_t bytes);
+
 // ---- element-wise / row-wise ops -------------------------------------------------------------
 void dk_rmsnorm(const float *x, const float *w, float eps, long rows, long cols, float *out);
 /// In-place softmax of one row. Entries far below the max (masked -3.4e38, -inf) give exactly 0.
 void dk_softmax(float *x, long n);
 void dk_silu_mul(const float *gate, const float *up, long n, float *out);
 void dk_add(const float *x, float *y, long n);                 ///< y += x
+/// One AdamW step's constants (torch.optim.AdamW, decoupled weight decay).
+typedef struct {
+    float decay;         ///< 1 − lr·weight_decay, applied to p first when `decays`
+    int decays;
+    float b1;            ///< 1 − β1
+    float b2;            ///< β2
+    float one_minus_b2;  ///< 1 − β2
+    float bc2_sqrt;      ///< sqrt(1 − β2^t)
+    float eps;
+    float step_size;     ///< lr / (1 − β1^t)
+} dk_adamw_step;
+/// p, m, v updated in place from gradient g: m += b1·(g − m); v = v·β2 + (1−β2)·g²;
+/// p += −step·m / (sqrt(v)/bc2 + eps). Same bits on every CPU (no fused multiply-add).
+void dk_adamw(float *p, const float *g, float *m, float *v, long n, const dk_adamw_step *s);
 void dk_axpy(float alpha, const float *x, float *y, long n);   ///< y += alpha·x
 void dk_scale(float alpha, const float *x, float *out, long n); ///< out = alpha·x (out may be x)
 void dk_mul(const float *a, const float *b, float *out, long n); ///< out = a ⊙ b

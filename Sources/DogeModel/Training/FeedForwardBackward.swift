@@ -41,15 +41,33 @@ extension MLP {
 
     public func backward(_ dy: [Float], saved s: MLPSaved, rows: Int, grads: inout MLP, backend: ComputeBackend = .shared) -> [Float] {
         let dProduct = downProj.backward(dy, input: s.product, rows: rows, grads: &grads.downProj, backend: backend)
-        var dGate = dProduct, dUp = dProduct
-        for i in 0..<dProduct.count {
-            let g = s.gate[i]
-            dUp[i] = dProduct[i] * activation(g)
-            dGate[i] = dProduct[i] * s.up[i] * activation.derivative(g)
+        let n = dProduct.count
+        var dGate = [Float](repeating: 0, count: n), dUp = dGate
+        let activation = self.activation
+        dProduct.withUnsafeBufferPointer { dp in
+            s.gate.withUnsafeBufferPointer { gp in
+                s.up.withUnsafeBufferPointer { upp in
+                    dGate.withUnsafeMutableBufferPointer { dgp in
+                        dUp.withUnsafeMutableBufferPointer { dup in
+                            let (d, gate, up, dg, du) = (dp.baseAddress!, gp.baseAddress!, upp.baseAddress!, dgp.baseAddress!, dup.baseAddress!)
+                            // Independent per element: split across the pool (the same values either way).
+                            backend.pool.parallelRows(n, minimumPerPart: 1 << 14) { range in
+                                for i in range {
+                                    let g = gate[i]
+                                    du[i] = d[i] * activation(g)
+                                    dg[i] = d[i] * up[i] * activation.derivative(g)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
         var dh = gateProj.backward(dGate, input: s.input, rows: rows, grads: &grads.gateProj, backend: backend)
         let dhUp = upProj.backward(dUp, input: s.input, rows: rows, grads: &grads.upProj, backend: backend)
-        for i in 0..<dh.count { dh[i] += dhUp[i] }
+        dhUp.withUnsafeBufferPointer { x in
+            dh.withUnsafeMutableBufferPointer { y in VectorOps.add(x.baseAddress!, into: y.baseAddress!, count: y.count) }
+        }
         return dh
     }
 }
