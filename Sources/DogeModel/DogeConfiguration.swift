@@ -76,7 +76,7 @@ extension DogeConfiguration {
     }
 
     public init(json: [String: JSONValue], file: String = "config.json") throws {
-        var r = ConfigReader(object: json, file: file)
+        let r = ConfigReader(object: json, file: file)
         raw = json
         vocabSize = try r.int("vocab_size", default: vocabSize)
         hiddenSize = try r.int("hidden_size", default: hiddenSize)

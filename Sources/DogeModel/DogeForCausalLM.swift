@@ -41,7 +41,7 @@ public final class DogeBackbone: @unchecked Sendable {
         norm = rms("model.norm.weight")
         rotary = RotaryEmbedding(config: config)
         // Every weight is streamed once per decoded token: back the big ones with huge pages.
-        for tensor in w.values { tensor.data.withUnsafeBytes { MemoryAdvice.preferHugePages($0) } }
+        for tensor in w.values { _ = tensor.data.withUnsafeBytes { MemoryAdvice.preferHugePages($0) } }
     }
 
     /// How CDMoE layers split router outputs (transformers' `.view` by default).
