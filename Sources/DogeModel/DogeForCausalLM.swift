@@ -40,8 +40,12 @@ public final class DogeBackbone: @unchecked Sendable {
         }
         norm = rms("model.norm.weight")
         rotary = RotaryEmbedding(config: config)
-        // Every weight is streamed once per decoded token: back the big ones with huge pages.
-        for tensor in w.values { _ = tensor.data.withUnsafeBytes { MemoryAdvice.preferHugePages($0) } }
+    }
+
+    /// Weights that will run are streamed once per decoded token: back the big ones with huge
+    /// pages. For loaded or freshly initialised models, not for gradient holders.
+    static func preferHugePages(_ weights: [String: Tensor]) {
+        for tensor in weights.values { _ = tensor.data.withUnsafeBytes { MemoryAdvice.preferHugePages($0) } }
     }
 
     /// How CDMoE layers split router outputs (transformers' `.view` by default).
@@ -98,6 +102,7 @@ public final class DogeForCausalLM: @unchecked Sendable {
     /// Loads a checkpoint directory in Hugging Face layout (either tensor layout).
     public convenience init(directory: URL) throws {
         let (config, layout, weights) = try CheckpointLoader.load(directory: directory, head: .causalLM)
+        DogeBackbone.preferHugePages(weights)
         self.init(config: config, layout: layout, weights: weights)
     }
 
@@ -155,6 +160,7 @@ public final class DogeForSequenceClassification: @unchecked Sendable {
 
     public init(directory: URL) throws {
         let (config, layout, weights) = try CheckpointLoader.load(directory: directory, head: .sequenceClassification)
+        DogeBackbone.preferHugePages(weights)
         model = DogeBackbone(config: config, layout: layout, weights: weights)
         score = Linear(weight: weights["score.weight"]!)
     }

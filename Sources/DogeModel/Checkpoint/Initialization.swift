@@ -47,6 +47,7 @@ extension DogeForCausalLM {
             }
             weights[spec.key] = t
         }
+        DogeBackbone.preferHugePages(weights)
         self.init(config: config, layout: layout, weights: weights)
     }
 }

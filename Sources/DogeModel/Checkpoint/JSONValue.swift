@@ -42,7 +42,7 @@ public enum JSONValue: Codable, Equatable, Sendable {
             throw ModelError.io(path: url.path, detail: "cannot read: \(error.localizedDescription)")
         }
         let value: JSONValue
-        do { value = try JSONParser.parse(Array(data)) } catch {
+        do { value = try JSONParser.parse(data) } catch {
             throw ModelError.invalidJSON(file: url.lastPathComponent, detail: "\(error)")
         }
         guard case .object(let object) = value else {

@@ -74,7 +74,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
         -> ([String: SafeTensorInfo], [String: String]) {
         let object: [String: JSONValue]
         do {
-            guard case .object(let o) = try JSONParser.parse(Array(data)) else {
+            guard case .object(let o) = try JSONParser.parse(data) else {
                 throw ModelError.corruptSafetensors(file: file, problem: "header is not a JSON object")
             }
             object = o
