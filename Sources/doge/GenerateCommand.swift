@@ -1,14 +1,18 @@
 import ArgumentParser
 import Foundation
 import DogeGeneration
+import DogeHub
 import DogeModel
 
 /// Options shared by `generate` and `chat`: which model and how to pick tokens. Numbers and stop
 /// strings are read unconditionally, so `--temperature -1` reaches validation (and its message)
 /// instead of being taken for an option.
 struct SamplingOptions: ParsableArguments {
-    @Option(name: .long, help: "Model directory (Hugging Face layout, with tokenizer.json). Default: $DOGE_MODEL, else the bundled model.")
+    @Option(name: .long, help: "Model directory (Hugging Face layout, with tokenizer.json) or Hub name OWNER/NAME from the Hugging Face cache. Default: $DOGE_MODEL, else the bundled model.")
     var model: String?
+
+    @Option(name: .long, help: "Branch, tag or commit of a Hub name given to --model (default: main).")
+    var revision: String?
 
     @Option(name: .long, parsing: .unconditional, help: "Most tokens to generate (default: the model's generation_config.json, else 256).")
     var maxNewTokens: Int?
@@ -59,7 +63,7 @@ struct SamplingOptions: ParsableArguments {
     }
 
     func loadGenerator() throws -> TextGenerator {
-        try TextGenerator(directory: ModelLocator.resolve(model))
+        try TextGenerator(directory: ModelLocator.resolve(model, revision: revision))
     }
 }
 
@@ -67,9 +71,14 @@ struct SamplingOptions: ParsableArguments {
 enum ModelLocator {
     static let bundledName = "Models/doge-tiny"
 
-    static func resolve(_ explicit: String?) throws -> URL {
-        if let explicit { return URL(fileURLWithPath: explicit) }
-        if let env = ProcessInfo.processInfo.environment["DOGE_MODEL"], !env.isEmpty { return URL(fileURLWithPath: env) }
+    /// `--model` (a directory, or a Hub name found in the Hugging Face cache at `revision`), else
+    /// $DOGE_MODEL (the same), else the bundled model.
+    static func resolve(_ explicit: String?, revision: String? = nil) throws -> URL {
+        if let explicit { return try ModelSource.directory(for: explicit, revision: revision) }
+        if let env = ProcessInfo.processInfo.environment["DOGE_MODEL"], !env.isEmpty {
+            return try ModelSource.directory(for: env, revision: revision)
+        }
+        if revision != nil { throw ValidationError("--revision needs --model OWNER/NAME (a Hub name)") }
         // The bundled model lives in the repository; look upward from the binary and the working directory.
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         var tokenizerOnly = false
@@ -123,7 +132,7 @@ struct GenerateCommand: ParsableCommand {
         case (nil, nil): throw ValidationError("give a prompt, or token ids with --ids")
         case (.some, .some): throw ValidationError("give either a prompt or --ids, not both")
         }
-        let directory = try ModelLocator.resolve(options.model)
+        let directory = try ModelLocator.resolve(options.model, revision: options.revision)
         if case .ids(let promptIds) = input, !FileManager.default.fileExists(atPath: directory.appendingPathComponent("tokenizer.json").path) {
             try generateIdsOnly(directory: directory, prompt: promptIds)
             return

@@ -20,8 +20,11 @@ struct LogitsCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .long, help: "Model directory in Hugging Face layout (config.json + model.safetensors).")
+    @Option(name: .long, help: "Model directory in Hugging Face layout (config.json + model.safetensors), or Hub name OWNER/NAME from the Hugging Face cache.")
     var model: String
+
+    @Option(name: .long, help: "Branch, tag or commit of a Hub name given to --model (default: main).")
+    var revision: String?
 
     @Option(name: .long, help: "Comma-separated token ids, e.g. \"1,2,3\".")
     var ids: String
@@ -37,7 +40,7 @@ struct LogitsCommand: ParsableCommand {
         guard let split = RouterSplit(rawValue: router) else {
             throw ValidationError("--router must be one of: \(RouterSplit.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        let lm = try DogeForCausalLM(directory: URL(fileURLWithPath: model))
+        let lm = try DogeForCausalLM(directory: ModelLocator.resolve(model, revision: revision))
         lm.model.routerSplit = split
         let logits = try lm.logits(ids: [tokenIds])
         try NumpyFile.write(logits.reshaped([tokenIds.count, lm.config.vocabSize]), to: URL(fileURLWithPath: output))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Yams
+import DogeHub
 import DogeModel
 import DogeTraining
 
@@ -18,7 +19,8 @@ struct TrainCommand: ParsableCommand {
     )
 
     @Option(name: .long, help: "Recipe YAML (small-doge config_full.yaml keys).") var config: String?
-    @Option(name: .long, help: "Checkpoint directory to continue from (model_name_or_path).") var model: String?
+    @Option(name: .long, help: "Checkpoint directory to continue from (model_name_or_path), or Hub name OWNER/NAME from the Hugging Face cache.") var model: String?
+    @Option(name: .long, help: "Branch, tag or commit of a Hub name in model_name_or_path (default: main).") var revision: String?
     @Option(name: .long, help: "Directory with tokenizer.json (default: the model directory).") var tokenizer: String?
     @Option(name: .long, help: "Training data file; repeat for several. FILE or FILE=RATIO.") var dataset: [String] = []
     @Option(name: .long, help: "Held-out file evaluated every eval_steps (eval_dataset); repeatable.") var evalDataset: [String] = []
@@ -70,7 +72,11 @@ struct TrainCommand: ParsableCommand {
             guard let eq = item.firstIndex(of: "=") else { throw ValidationError("--set expects KEY=VALUE, found \(item)") }
             values[String(item[..<eq])] = try Yams.load(yaml: String(item[item.index(after: eq)...])) ?? NSNull()
         }
-        let options = try TrainingOptions.from(values)
+        var options = try TrainingOptions.from(values)
+        // A Hub name (OWNER/NAME) in model_name_or_path / tokenizer_name_or_path: its cached snapshot.
+        if let path = options.modelPath, !FileManager.default.fileExists(atPath: path), HubCache.isRepoName(path) {
+            options.modelPath = try ModelSource.directory(for: path, revision: revision).path
+        }
         for (key, reason) in options.ignored.sorted(by: { $0.key < $1.key }) {
             FileHandle.standardError.write(Data("ignored: \(key) (\(reason))\n".utf8))
         }
