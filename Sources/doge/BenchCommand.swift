@@ -18,6 +18,9 @@ struct BenchCommand: ParsableCommand {
             (median of 5 runs after a warm-up) -> decode_tok_s
               doge bench doge-20m decode-long  16,384 greedy tokens with keep_window_size 2048: ms per token \
             and resident memory around 1k, 4k and 16k tokens (flat with the bounded cache)
+              doge bench doge-20m prefill-long one forward over 2,048, 4,096, 8,192 and 16,384 tokens with \
+            keep_window_size 2048 and random A (dt varies per key), logits of the last position (median of 3) \
+            -> prefill_s_at_N, peak_rss_mb_at_N; scripts/bench/torch_prefill_long.py is the transformers side
             """
     )
 
@@ -39,6 +42,7 @@ struct BenchCommand: ParsableCommand {
         case train
         case decode
         case decodeLong = "decode-long"
+        case prefillLong = "prefill-long"
     }
 
     @Argument(help: "Model shape: \(Size.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -92,6 +96,8 @@ struct BenchCommand: ParsableCommand {
                 result["ms_per_token_at_\(n)"] = (Double(window.last! - window.first!) / 1e6 / 255 * 1000).rounded() / 1000
                 result["rss_mb_at_\(n)"] = memory[n].map { ($0 * 10).rounded() / 10 }
             }
+        case .prefillLong:
+            try benchPrefillLong(model: model, rng: &rng, into: &result)
         case .train:
             try benchTrain(model: model, rng: &rng, into: &result)
         }
