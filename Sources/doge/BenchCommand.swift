@@ -20,7 +20,7 @@ struct BenchCommand: ParsableCommand {
             and resident memory around 1k, 4k and 16k tokens (flat with the bounded cache)
               doge bench doge-20m prefill-long one forward over 2,048, 4,096, 8,192 and 16,384 tokens with \
             keep_window_size 2048 and random A (dt varies per key), logits of the last position (median of 3) \
-            -> prefill_s_at_N, peak_rss_mb_at_N; scripts/bench/torch_prefill_long.py is the transformers side
+            -> prefill_s_at_N, cpu_s_at_N, peak_rss_mb_at_N; scripts/bench/torch_prefill_long.py is the transformers side
             """
     )
 
@@ -50,6 +50,9 @@ struct BenchCommand: ParsableCommand {
 
     @Argument(help: "Workload: \(Mode.allCases.map(\.rawValue).joined(separator: ", ")).")
     var mode: Mode
+
+    @Option(name: .long, help: "prefill-long: comma-separated prompt lengths (default 2048,4096,8192,16384).")
+    var tokens: String?
 
     func run() throws {
         var config = DogeConfiguration()
@@ -97,7 +100,9 @@ struct BenchCommand: ParsableCommand {
                 result["rss_mb_at_\(n)"] = memory[n].map { ($0 * 10).rounded() / 10 }
             }
         case .prefillLong:
-            try benchPrefillLong(model: model, rng: &rng, into: &result)
+            let lengths = try tokens.map(parseIds) ?? [2048, 4096, 8192, 16384]
+            guard !lengths.isEmpty, lengths.allSatisfy({ $0 > 0 }) else { throw ValidationError("--tokens: give positive lengths, e.g. 2048,16384") }
+            try benchPrefillLong(model: model, rng: &rng, into: &result, lengths: lengths)
         case .train:
             try benchTrain(model: model, rng: &rng, into: &result)
         }

@@ -17,7 +17,13 @@ func benchPrefillLong(model: DogeForCausalLM, rng: inout SeededGenerator, into r
     var times: [Int: Double] = [:]
     for n in lengths {
         let ids = Array(longest.prefix(n))
-        times[n] = median(try (0..<runs).map { _ in try seconds { _ = try model.logits(ids: [ids], logitsToKeep: 1) } })
+        var cpu: [Double] = []
+        times[n] = median(try (0..<runs).map { _ in
+            let before = processCPUSeconds()
+            defer { cpu.append(processCPUSeconds() - before) }
+            return try seconds { _ = try model.logits(ids: [ids], logitsToKeep: 1) }
+        })
+        result["cpu_s_at_\(n)"] = (median(cpu) * 1000).rounded() / 1000
         result["prefill_s_at_\(n)"] = (times[n]! * 1000).rounded() / 1000
         result["peak_rss_mb_at_\(n)"] = (peakResidentMegabytes() * 10).rounded() / 10
     }
@@ -32,4 +38,16 @@ func peakResidentMegabytes() -> Double {
           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
           let kb = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) }) else { return 0 }
     return kb / 1024
+}
+
+/// User + system CPU time of this process so far (all threads): on a loaded machine it shows
+/// how much of the wall time the benchmark actually ran.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    #if os(Linux)
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    #else
+    getrusage(RUSAGE_SELF, &usage)
+    #endif
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
 }

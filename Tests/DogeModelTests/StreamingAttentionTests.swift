@@ -140,13 +140,14 @@ import DogeKernels
                          bounded: bounded, label: bounded ? "bounded cache" : "full cache")
     }
 
-    @Test func automaticSelectionStreamsOnlyLongStores() {
+    @Test func automaticSelectionMasksOnlyBoundedDecodeSteps() {
         let attention = Self.attention(limit: 4, slidingWindow: nil)
         var store = KeyStore(headDim: 1)
         var zero: Float = 0
         for i in 0..<5 { store.append(key: &zero, value: &zero, dt: 1, index: i) }
-        #expect(!attention.usesStreaming(store: store, limit: 4))
+        #expect(!attention.usesStreaming(store: store, queries: 1, limit: 4))
+        #expect(attention.usesStreaming(store: store, queries: 2, limit: 4))
         store.append(key: &zero, value: &zero, dt: 1, index: 5)
-        #expect(attention.usesStreaming(store: store, limit: 4))
+        #expect(attention.usesStreaming(store: store, queries: 1, limit: 4))
     }
 }

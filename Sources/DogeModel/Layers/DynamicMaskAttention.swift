@@ -29,8 +29,7 @@ public struct DynamicMaskAttention: Sendable {
     public let numHeads, numKVHeads, headDim: Int
     public let keepWindowSize: Int
     public let slidingWindow: Int?
-    /// How each query's kept keys are found; `.automatic` streams them when a store holds more
-    /// keys than keep_window_size + 1 (long prefill), and masks the store otherwise.
+    /// How each query's kept keys are found (`KeySelection`); both paths keep the same keys.
     public var keySelection: KeySelection = .automatic
 
     public init(qProj: Linear, kProj: Linear, vProj: Linear, oProj: Linear, dtProj: Linear, a: Tensor,
@@ -107,7 +106,7 @@ public struct DynamicMaskAttention: Sendable {
             cache.length[b] = past + T
             do {   // scoped so the stores' copy is gone before eviction mutates them (no COW copy)
                 let stores = cache.stores[b]
-                let streaming = (0..<dtHeads).map { usesStreaming(store: stores[$0], limit: cache.limit) }
+                let streaming = (0..<dtHeads).map { usesStreaming(store: stores[$0], queries: T, limit: cache.limit) }
                 var kept = [[Bool]](repeating: [], count: dtHeads)
                 var schedules = [KeptKeySchedule?](repeating: nil, count: dtHeads)
                 for d in 0..<dtHeads {
