@@ -27,7 +27,7 @@ struct DownloadCommand: ParsableCommand {
     @Argument(help: "Hub model name OWNER/NAME.")
     var repo: String
 
-    @Option(name: .long, help: "Branch, tag or commit (default: main).")
+    @Option(name: .long, help: "Branch, tag or commit.")
     var revision: String = "main"
 
     @Flag(name: .long, help: "No progress bar.")

@@ -74,7 +74,12 @@ enum ModelLocator {
     /// `--model` (a directory, or a Hub name found in the Hugging Face cache at `revision`), else
     /// $DOGE_MODEL (the same), else the bundled model.
     static func resolve(_ explicit: String?, revision: String? = nil) throws -> URL {
-        if let explicit { return try ModelSource.directory(for: explicit, revision: revision) }
+        if let explicit {
+            if revision != nil, FileManager.default.fileExists(atPath: (explicit as NSString).expandingTildeInPath) {
+                throw ValidationError("--revision applies to Hub names OWNER/NAME, but --model \(explicit) is a local directory")
+            }
+            return try ModelSource.directory(for: explicit, revision: revision)
+        }
         if let env = ProcessInfo.processInfo.environment["DOGE_MODEL"], !env.isEmpty {
             return try ModelSource.directory(for: env, revision: revision)
         }
