@@ -3,14 +3,15 @@
 Same shapes and config as torch_baseline.py (vocab 32768, keep_window_size 2048, tied embeddings,
 random weights) and, as the doge side, A drawn from N(0, 1) so dt varies per key. Logits of the
 last position only; the median of --runs timed calls after a 256-token warm-up. Prints one JSON
-line with prefill_s_at_N and peak_rss_mb_at_N.
+line with prefill_s_at_N, cpu_s_at_N (process CPU time: on a loaded machine it shows how much
+of the wall time the benchmark ran) and peak_rss_mb_at_N.
   python3 scripts/bench/torch_prefill_long.py SIZE [--lengths 2048,4096,8192,16384] [--runs 3]
                                                    [--attn sdpa|eager] [--threads N]
 transformers' Dynamic Mask Attention builds a [batch, heads, T, T] mask and takes a top-k over
 every row, so its time and memory grow as T².
 Ran with torch 2.15.0, transformers 5.24.0 (pip install torch transformers).
 """
-import argparse, json, resource, statistics, time
+import argparse, json, resource, statistics, sys, time
 import torch
 from transformers import DogeConfig, DogeForCausalLM
 
@@ -48,14 +49,17 @@ def main():
     with torch.no_grad():
         model(ids[:, :256], logits_to_keep=1)
         for n in lengths:
-            runs = []
+            runs, cpu = [], []
             for _ in range(a.runs):
-                t = time.perf_counter()
+                t, c = time.perf_counter(), time.process_time()
                 model(ids[:, :n], logits_to_keep=1)
                 runs.append(time.perf_counter() - t)
+                cpu.append(time.process_time() - c)
             times[n] = statistics.median(runs)
             out[f"prefill_s_at_{n}"] = round(times[n], 3)
+            out[f"cpu_s_at_{n}"] = round(statistics.median(cpu), 3)
             out[f"peak_rss_mb_at_{n}"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+            print(f"{n} tokens: {times[n]:.3f} s", file=sys.stderr, flush=True)   # long runs: show progress
     out[f"time_ratio_{lengths[-1]}_over_{lengths[0]}"] = round(times[lengths[-1]] / times[lengths[0]], 2)
     print(json.dumps(out))
 
