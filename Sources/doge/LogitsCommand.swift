@@ -32,11 +32,16 @@ struct LogitsCommand: ParsableCommand {
     @Option(name: .long, help: "CDMoE routing: 'view' (transformers' exact behaviour, the default) or 'per-token'.")
     var router: String = RouterSplit.transformersView.rawValue
 
-    func run() throws {
-        let tokenIds = try parseIds(ids)
-        guard let split = RouterSplit(rawValue: router) else {
+    func validate() throws {
+        _ = try parseIds(ids)
+        guard RouterSplit(rawValue: router) != nil else {
             throw ValidationError("--router must be one of: \(RouterSplit.allCases.map(\.rawValue).joined(separator: ", "))")
         }
+    }
+
+    func run() throws {
+        let tokenIds = try parseIds(ids)
+        let split = RouterSplit(rawValue: router)!
         let lm = try DogeForCausalLM(directory: URL(fileURLWithPath: model))
         lm.model.routerSplit = split
         let logits = try lm.logits(ids: [tokenIds])
