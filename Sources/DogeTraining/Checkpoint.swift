@@ -58,8 +58,10 @@ public enum TrainingCheckpoint {
             if fm.fileExists(atPath: final.path) { try fm.removeItem(at: final) }
             try fm.moveItem(at: temporary, to: final)
         } catch let e as ModelError {
+            try? fm.removeItem(at: temporary)
             throw TrainingError.checkpoint("cannot write \(final.path): \(e)")
         } catch {
+            try? fm.removeItem(at: temporary)
             throw TrainingError.checkpoint("cannot write \(final.path): \(error.localizedDescription)")
         }
         if let limit {

@@ -109,8 +109,10 @@ enum DogeBinary {
         #expect(!train.out.contains("--output Models/doge-tiny"), "\(train.out)")
         let readme = try String(contentsOf: DogeBinary.root.appendingPathComponent("README.md"), encoding: .utf8)
         let top = try DogeBinary.run(["help"])
+        // Command names start the lines indented by two spaces (descriptions wrap further in).
         let commands = top.out.components(separatedBy: "SUBCOMMANDS:").last!.split(separator: "\n")
-            .compactMap { $0.split(separator: " ").first.map(String.init) }.filter { $0.allSatisfy { $0.isLetter || $0 == "-" } && $0 != "See" }
+            .filter { $0.hasPrefix("  ") && !$0.hasPrefix("   ") && !$0.contains("See 'doge help") }
+            .compactMap { $0.split(separator: " ").first.map(String.init) }
         #expect(commands.count >= 12, "\(top.out)")
         for command in commands where command != "help" {
             #expect(readme.contains("`doge \(command)"), "README's command table lacks doge \(command)")
@@ -143,6 +145,37 @@ enum DogeBinary {
         #expect(r.err.contains("unknown command /systems"), "\(r.err)")
         // Piped output: each reply ends with an empty line.
         #expect(r.out.components(separatedBy: "\n\n").count >= 3, "\(r.out.debugDescription)")
+    }
+
+    /// A copy of the bundled model with a short context and a template that refuses "boom".
+    static func smallContextModel() throws -> URL {
+        let dir = try DogeBinary.temporaryDirectory()
+        let source = DogeBinary.root.appendingPathComponent("Models/doge-tiny")
+        for file in ["model.safetensors", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"] {
+            try FileManager.default.copyItem(at: source.appendingPathComponent(file), to: dir.appendingPathComponent(file))
+        }
+        var config = try String(contentsOf: source.appendingPathComponent("config.json"), encoding: .utf8)
+        config = config.replacingOccurrences(of: #""max_position_embeddings"\s*:\s*\d+"#, with: "\"max_position_embeddings\": 40",
+                                             options: .regularExpression)
+        try config.write(to: dir.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        try """
+            {% for m in messages %}{% if m.content == 'boom' %}{{ raise_exception('no boom here') }}{% endif %}\
+            {{ bos_token if loop.first else '' }}{{ m.role }}: {{ m.content }}
+            {% endfor %}{% if add_generation_prompt %}assistant:{% endif %}
+            """.write(to: dir.appendingPathComponent("chat_template.jinja"), atomically: true, encoding: .utf8)
+        return dir
+    }
+
+    @Test func chatTrimsOldTurnsAndSurvivesTemplateErrors() throws {
+        let model = try Self.smallContextModel()
+        defer { try? FileManager.default.removeItem(at: model) }
+        let r = try DogeBinary.run(["chat", "--model", model.path, "--max-new-tokens", "6", "--greedy", "--system", "Be kind"],
+                                   input: "boom\nOnce upon a time there was\nand then the king said\nthe end of the story\n")
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.err.contains("Error: ") && r.err.contains("no boom here"), "\(r.err)")
+        #expect(r.err.contains("left out the oldest"), "\(r.err)")
+        // Three replies, each followed by an empty line (output is a pipe).
+        #expect(r.out.components(separatedBy: "\n\n").count >= 4, "\(r.out.debugDescription)")
     }
 
     @Test func promptsFromStandardInputAndHonestSpeed() throws {
