@@ -175,7 +175,8 @@ public final class Trainer {
         stoppedEarly = false
         try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
         let metricsURL = outputDirectory.appendingPathComponent("metrics.jsonl")
-        try Self.truncateMetrics(metricsURL, after: step)
+        if step > 0 { try Self.truncateMetrics(metricsURL, after: step) }
+        if !FileManager.default.fileExists(atPath: metricsURL.path) { _ = FileManager.default.createFile(atPath: metricsURL.path, contents: nil) }
         metrics = try FileHandle(forWritingTo: metricsURL)
         try metrics?.seekToEnd()
         defer { try? metrics?.close(); metrics = nil }
@@ -233,10 +234,7 @@ public final class Trainer {
     /// Keeps metrics.jsonl lines up to `step`: a resumed run drops what a crashed one logged
     /// after its last checkpoint, so no step appears twice.
     static func truncateMetrics(_ url: URL, after step: Int) throws {
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            _ = FileManager.default.createFile(atPath: url.path, contents: nil)
-            return
-        }
+        guard let data = FileManager.default.contents(atPath: url.path) else { return }
         let lines = data.split(separator: UInt8(ascii: "\n"))
         let kept = lines.filter { line in
             guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
@@ -244,7 +242,9 @@ public final class Trainer {
             return s <= step
         }
         guard kept.count != lines.count else { return }
-        try kept.map { Data($0) + Data("\n".utf8) }.reduce(Data(), +).write(to: url, options: .atomic)
+        var out = Data()
+        for line in kept { out.append(contentsOf: line); out.append(UInt8(ascii: "\n")) }
+        try out.write(to: url, options: .atomic)
     }
 
     private func write(_ entry: [String: Any]) {

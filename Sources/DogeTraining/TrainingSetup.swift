@@ -43,6 +43,9 @@ public enum TrainingSetup {
                 throw TrainingError.data("\(path): no such file (\(key)); relative paths in a recipe are read from the recipe's folder")
             }
         }
+        if let path = o.tokenizerPath, !FileManager.default.fileExists(atPath: path + "/tokenizer.json") {
+            throw TrainingError.invalidOption(key: "tokenizer_name_or_path", problem: "\(path)/tokenizer.json: no such file")
+        }
         var tokenizer: Tokenizer?
         var tokenizerKey = "none"
         if let dir = tokenizerDirectory {

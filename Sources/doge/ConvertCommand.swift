@@ -11,7 +11,7 @@ struct ConvertCommand: ParsableCommand {
             that transformers loads unchanged (shards are merged). Tokenizer and generation files \
             are copied along.
 
-              doge convert --model Doge-20M --output Doge-20M-bf16 --dtype bf16
+              doge convert --model Models/doge-tiny --output doge-tiny-f32 --dtype f32
             """
     )
 

@@ -123,7 +123,7 @@ struct GenerateCommand: ParsableCommand {
 
               doge generate "Once upon a time"
               doge generate "The king said" --max-new-tokens 20 --min-new-tokens 10 --greedy
-              doge generate --ids "0,1003,304,260" --temperature 0.8 --top-p 0.9 --seed 7 --json
+              doge generate --ids "0,1663,318,808,262,659" --temperature 0.8 --top-p 0.9 --seed 7 --json
               doge generate --file prompt.txt --stop "."
               echo "It was a dark night" | doge generate -
             """

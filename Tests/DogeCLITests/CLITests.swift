@@ -178,6 +178,15 @@ enum DogeBinary {
         #expect(r.out.components(separatedBy: "\n\n").count >= 4, "\(r.out.debugDescription)")
     }
 
+    /// The model card quotes today's greedy output.
+    @Test func modelCardGreedySampleIsTodaysOutput() throws {
+        let card = try String(contentsOf: DogeBinary.root.appendingPathComponent("Models/doge-tiny/README.md"), encoding: .utf8)
+        let r = try DogeBinary.run(["generate", "--greedy", "It is a truth universally acknowledged, that"])
+        let text = r.out.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(r.status == 0 && !text.isEmpty)
+        #expect(card.replacingOccurrences(of: "\n", with: " ").contains("prints \"\(text)\""), "today: \(text)")
+    }
+
     @Test func promptsFromStandardInputAndHonestSpeed() throws {
         let ids = try DogeBinary.run(["tokenize", "--tokenizer", "Models/doge-tiny", "--text", "Once upon a time", "--json"])
         let piped = try DogeBinary.run(["generate", "-", "--greedy", "--max-new-tokens", "1", "--json", "--verbose"], input: "Once upon a time")

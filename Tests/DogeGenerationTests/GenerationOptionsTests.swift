@@ -40,6 +40,26 @@ import DogeTokenizers
         #expect(generator.defaults.minNewTokens == 12 && generator.defaults.maxNewTokens == 30)
     }
 
+    @Test func aTokenizerLargerThanTheModelFailsAtLoad() throws {
+        let tokenizer = try Tokenizer(directory: TextGenerationTests.tokenizerDirectory)
+        var config = DogeConfiguration()
+        config.vocabSize = tokenizer.vocabularySize - 10
+        (config.hiddenSize, config.intermediateSize, config.numHiddenLayers, config.numAttentionHeads, config.numKeyValueHeads) = (16, 32, 1, 2, 1)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("doge-vocab-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try DogeForCausalLM(config: config, seed: 1).save(to: dir)
+        for file in ["tokenizer.json", "tokenizer_config.json"] {
+            try FileManager.default.copyItem(at: TextGenerationTests.tokenizerDirectory.appendingPathComponent(file),
+                                             to: dir.appendingPathComponent(file))
+        }
+        #expect {
+            try TextGenerator(directory: dir)
+        } throws: { error in
+            guard case let .noTokenizer(detail)? = error as? GenerationError else { return false }
+            return detail.hasPrefix(dir.appendingPathComponent("tokenizer.json").path) && detail.contains("\(config.vocabSize)")
+        }
+    }
+
     @Test func aStopStringCutsIdsAndTextAtTheSamePlace() throws {
         let dir = try TextGenerationTests.makeModelDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
