@@ -9,7 +9,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Time the workloads of the PyTorch reference benchmark on random weights; prints one JSON line.",
         discussion: """
-            Same shapes, workloads and JSON field names as shared/bench/torch_baseline.py, so the \
+            Same shapes, workloads and JSON field names as scripts/bench/torch_baseline.py, so the \
             two run side by side on one machine:
 
               doge bench doge-20m prefill      one forward over 512 tokens, logits of the last position \
@@ -21,6 +21,9 @@ struct BenchCommand: ParsableCommand {
               doge bench doge-20m prefill-long one forward over 2,048, 4,096, 8,192 and 16,384 tokens with \
             keep_window_size 2048 and random A (dt varies per key), logits of the last position (median of 3) \
             -> prefill_s_at_N, cpu_s_at_N, peak_rss_mb_at_N; scripts/bench/torch_prefill_long.py is the transformers side
+
+            The PyTorch side, from the repository root (pip install torch transformers):
+              python3 scripts/bench/torch_baseline.py doge-20m prefill
             """
     )
 

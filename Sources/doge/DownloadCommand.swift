@@ -52,7 +52,7 @@ struct DownloadCommand: ParsableCommand {
         } catch let error as HubError {
             bar.finish()
             if case .offline = error, let cached = try? downloader.cache.snapshot(repo: repo, revision: revision) {
-                throw ValidationErrorMessage("\(error.description) (a copy downloaded before is at \(cached.path))")
+                throw RunError("\(error.description) (a copy downloaded before is at \(cached.path))")
             }
             throw error
         }
