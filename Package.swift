@@ -30,7 +30,8 @@ let package = Package(
         .target(name: "DogeGeneration", dependencies: ["DogeModel", "DogeTokenizers"]),
         .target(name: "DogeTraining", dependencies: ["DogeModel", "DogeTokenizers", .product(name: "Yams", package: "Yams")]),
         // Hugging Face Hub names: the cache layout and downloads.
-        .target(name: "DogeHub", dependencies: ["DogeJSON"]),
+        .target(name: "CDogeHub"),
+        .target(name: "DogeHub", dependencies: ["CDogeHub", "DogeJSON"]),
         .executableTarget(
             name: "doge",
             dependencies: [

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import DogeJSON
 
 /// One file of a Hub revision as `/api/models/{repo}/revision/{rev}?blobs=true` lists it.
@@ -222,11 +219,10 @@ public struct HubDownloader: Sendable {
 
     /// Network failures become `.offline` with the reason; the Hub's own answers pass through.
     private func call<T>(_ body: () throws -> T) throws -> T {
-        do { return try body() } catch let error as HubError { throw error } catch let error as URLError {
-            throw HubError.offline(endpoint: endpoint.absoluteString, reason: error.localizedDescription)
+        do { return try body() } catch let error as HubError { throw error } catch let error as TransferError {
+            throw HubError.offline(endpoint: endpoint.absoluteString, reason: error.description)
         } catch {
-            let reason = (error as NSError).localizedDescription
-            throw HubError.offline(endpoint: endpoint.absoluteString, reason: reason)
+            throw HubError.io(path: endpoint.absoluteString, reason: (error as NSError).localizedDescription)
         }
     }
 
