@@ -47,6 +47,7 @@ import DogeModel
         defer { hub.stop() }
         hub.add("SmallDoge/Doge-Test", try Self.shardedRepo())
         let cache = try Self.temporaryCache()
+        defer { try? FileManager.default.removeItem(at: cache.root) }
         let downloader = HubDownloader(endpoint: hub.endpoint, token: nil, cache: cache)
         let seen = ProgressLog()
         let snapshot = try downloader.download(repo: "SmallDoge/Doge-Test") { seen.add($0) }
@@ -90,6 +91,7 @@ import DogeModel
         repo.refs = ["main": Self.commit, "v1.0": Self.tagCommit]
         hub.add("SmallDoge/Doge-Test", repo)
         let cache = try Self.temporaryCache()
+        defer { try? FileManager.default.removeItem(at: cache.root) }
         let snapshot = try HubDownloader(endpoint: hub.endpoint, token: nil, cache: cache).download(repo: "SmallDoge/Doge-Test", revision: "v1.0")
         #expect(snapshot.lastPathComponent == Self.tagCommit)
         #expect(try ModelSource.directory(for: "SmallDoge/Doge-Test", revision: "v1.0", cache: cache).path == snapshot.path)
@@ -103,6 +105,7 @@ import DogeModel
         let shard = "model-00001-of-00003.safetensors"
         hub.cut(shard, after: 10_000)
         let cache = try Self.temporaryCache()
+        defer { try? FileManager.default.removeItem(at: cache.root) }
         let downloader = HubDownloader(endpoint: hub.endpoint, token: nil, cache: cache)
         do {
             try downloader.download(repo: "SmallDoge/Doge-Test")
@@ -129,6 +132,7 @@ import DogeModel
         hub.add("SmallDoge/Doge-Test", try Self.shardedRepo())
         hub.damage(file)
         let cache = try Self.temporaryCache()
+        defer { try? FileManager.default.removeItem(at: cache.root) }
         #expect {
             try HubDownloader(endpoint: hub.endpoint, token: nil, cache: cache).download(repo: "SmallDoge/Doge-Test")
         } throws: { error in
@@ -144,6 +148,7 @@ import DogeModel
         defer { hub.stop() }
         hub.add("SmallDoge/Private", try Self.shardedRepo(token: "hf_secret"))
         let cache = try Self.temporaryCache()
+        defer { try? FileManager.default.removeItem(at: cache.root) }
         #expect {
             try HubDownloader(endpoint: hub.endpoint, token: nil, cache: cache).download(repo: "SmallDoge/Private")
         } throws: { error in
@@ -156,7 +161,9 @@ import DogeModel
         let hub = try MockHub()
         defer { hub.stop() }
         hub.add("SmallDoge/Doge-Test", try Self.shardedRepo())
-        let downloader = HubDownloader(endpoint: hub.endpoint, token: nil, cache: try Self.temporaryCache())
+        let cache = try Self.temporaryCache()
+        defer { try? FileManager.default.removeItem(at: cache.root) }
+        let downloader = HubDownloader(endpoint: hub.endpoint, token: nil, cache: cache)
         for (repo, revision) in [("SmallDoge/Nope", "main"), ("SmallDoge/Doge-Test", "no-such-branch")] {
             #expect {
                 try downloader.download(repo: repo, revision: revision)
@@ -167,11 +174,10 @@ import DogeModel
     }
 
     @Test func offlineAndUncachedNamesGiveClearErrors() throws {
-        // A port nobody listens on: connection refused, as with no network.
-        let hub = try MockHub()
-        let closed = hub.endpoint
-        hub.stop()
+        // A port nobody listens on (privileged, so no test's mock hub can take it): refused, as with no network.
+        let closed = URL(string: "http://127.0.0.1:1")!
         let cache = try Self.temporaryCache()
+        defer { try? FileManager.default.removeItem(at: cache.root) }
         #expect {
             try HubDownloader(endpoint: closed, token: nil, cache: cache).download(repo: "SmallDoge/Doge-20M")
         } throws: { error in
@@ -193,6 +199,7 @@ import DogeModel
 
     @Test func badNamesAndRevisionsAreRejected() throws {
         let cache = try Self.temporaryCache()
+        defer { try? FileManager.default.removeItem(at: cache.root) }
         for name in ["a/b/c", "../x", "owner/na me", "owner/-x", "owner/x--y", ""] {
             #expect(!HubCache.isRepoName(name), "\(name)")
         }
