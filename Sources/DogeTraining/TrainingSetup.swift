@@ -20,7 +20,7 @@ public enum TrainingSetup {
         guard FileManager.default.fileExists(atPath: path + "/config.json") else {
             throw TrainingError.invalidOption(key: "model_name_or_path", problem: "\(path) is not a local checkpoint directory (config.json missing); download it first, e.g. huggingface-cli download \(path) --local-dir DIR")
         }
-        do { return try DogeForCausalLM(directory: URL(fileURLWithPath: path)) } catch {
+        do { return try DogeForCausalLM(directory: URL(fileURLWithPath: path), loading: .float32) } catch {
             throw TrainingError.invalidOption(key: "model_name_or_path", problem: "\(error)")
         }
     }

@@ -40,6 +40,8 @@ struct SamplingOptions: ParsableArguments {
     @Flag(name: .long, help: "Print prompt and generation speed (tokens/s) to stderr.")
     var verbose = false
 
+    @OptionGroup var weights: WeightOptions
+
     func generationConfig(defaults: GenerationConfig) throws -> GenerationConfig {
         var c = defaults
         if let n = maxNewTokens { c.maxNewTokens = n } else if c.maxNewTokens == GenerationConfig().maxNewTokens { c.maxNewTokens = 256 }
@@ -59,7 +61,7 @@ struct SamplingOptions: ParsableArguments {
     }
 
     func loadGenerator() throws -> TextGenerator {
-        try TextGenerator(directory: ModelLocator.resolve(model))
+        try TextGenerator(directory: ModelLocator.resolve(model), loading: weights.loading())
     }
 }
 
@@ -128,7 +130,7 @@ struct GenerateCommand: ParsableCommand {
             try generateIdsOnly(directory: directory, prompt: promptIds)
             return
         }
-        let generator = try TextGenerator(directory: directory)
+        let generator = try TextGenerator(directory: directory, loading: options.weights.loading())
         let config = try options.generationConfig(defaults: generator.defaults)
         let interrupt = InterruptFlag.install()
         let out = FileHandle.standardOutput
@@ -149,7 +151,7 @@ struct GenerateCommand: ParsableCommand {
 
     /// A checkpoint without tokenizer files can still continue token ids.
     private func generateIdsOnly(directory: URL, prompt: [Int]) throws {
-        let model = try DogeForCausalLM(directory: directory)
+        let model = try DogeForCausalLM(directory: directory, loading: options.weights.loading())
         let config = try options.generationConfig(defaults: GenerationConfig.defaults(forModelAt: directory, config: model.config))
         let interrupt = InterruptFlag.install()
         var stopped = false

@@ -32,12 +32,14 @@ struct LogitsCommand: ParsableCommand {
     @Option(name: .long, help: "CDMoE routing: 'view' (transformers' exact behaviour, the default) or 'per-token'.")
     var router: String = RouterSplit.transformersView.rawValue
 
+    @OptionGroup var weights: WeightOptions
+
     func run() throws {
         let tokenIds = try parseIds(ids)
         guard let split = RouterSplit(rawValue: router) else {
             throw ValidationError("--router must be one of: \(RouterSplit.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        let lm = try DogeForCausalLM(directory: URL(fileURLWithPath: model))
+        let lm = try DogeForCausalLM(directory: URL(fileURLWithPath: model), loading: weights.loading())
         lm.model.routerSplit = split
         let logits = try lm.logits(ids: [tokenIds])
         try NumpyFile.write(logits.reshaped([tokenIds.count, lm.config.vocabSize]), to: URL(fileURLWithPath: output))
