@@ -135,6 +135,12 @@ public final class TypedMatrix: @unchecked Sendable {
 }
 
 extension ComputeBackend {
+    /// The instruction set the quantized GEMV runs at: "avx512-vnni", "avx2" or "portable".
+    public var quantizedKernels: String {
+        let level = dk_wgemv_kernel_level(isa.rawValue, Int32(DK_W_Q8_0))
+        return level >= KernelISA.avx512.rawValue ? "avx512-vnni" : KernelISA(rawValue: level)?.name ?? "portable"
+    }
+
     /// out[m, w.rows] = x[m, w.cols] · Wᵀ with W held as BF16, F16, Q8_0 or Q4_0. BF16/F16 give
     /// the bits `gemm` gives on the widened float32 matrix (same kernels, same splits).
     public func gemm(_ x: UnsafePointer<Float>, rows m: Int, _ w: TypedMatrix, _ out: UnsafeMutablePointer<Float>) {
