@@ -43,7 +43,7 @@ struct QuantizeCommand: ParsableCommand {
         var isDirectory: ObjCBool = false
         if fm.fileExists(atPath: destination.path, isDirectory: &isDirectory) {
             let empty = isDirectory.boolValue && ((try? fm.contentsOfDirectory(atPath: destination.path))?.isEmpty ?? false)
-            guard empty else { throw ValidationError("--output \(output) already exists; choose a new directory") }
+            guard empty else { throw RunError("\(output) already exists; choose a new --output directory") }
         }
         let lm = try DogeForCausalLM(directory: source, loading: WeightLoading(quantize: storage))
         // Everything goes into a sibling temporary directory first, renamed into place at the end.
