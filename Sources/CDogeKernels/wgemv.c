@@ -58,20 +58,26 @@ void dk_wmat_row(const dk_wmat *w, long i, long c0, long n, float *out) {
     case DK_W_F32: memcpy(out, (const float *)w->values + i * w->cols + c0, (size_t)n * 4); return;
     case DK_W_BF16: dk_bf16_to_f32((const uint16_t *)w->values + i * w->cols + c0, out, n); return;
     case DK_W_F16: dk_f16_to_f32((const uint16_t *)w->values + i * w->cols + c0, out, n); return;
-    case DK_W_Q8_0: {
-        const int8_t *q = (const int8_t *)w->values + i * w->cols;
+    case DK_W_Q8_0: case DK_W_Q4_0: {
+        // One scale conversion per block; the per-value loops vectorise.
         const uint16_t *d = w->scales + i * (w->cols / DK_QBLOCK);
-        for (long c = c0; c < c0 + n; c++) out[c - c0] = (float)q[c] * dk_half_to_float(d[c / DK_QBLOCK]);
-        return;
-    }
-    case DK_W_Q4_0: {
-        const uint8_t *q = (const uint8_t *)w->values + i * (w->cols / 2);
-        const uint16_t *d = w->scales + i * (w->cols / DK_QBLOCK);
-        for (long c = c0; c < c0 + n; c++) {
-            long b = c / DK_QBLOCK, j = c % DK_QBLOCK;
-            uint8_t byte = q[b * 16 + (j & 15)];
-            int v = (j < 16 ? byte & 15 : byte >> 4) - 8;
-            out[c - c0] = (float)v * dk_half_to_float(d[b]);
+        long c = c0;
+        while (c < c0 + n) {
+            long b = c / DK_QBLOCK, j0 = c % DK_QBLOCK, j1 = c0 + n - b * DK_QBLOCK;
+            if (j1 > DK_QBLOCK) j1 = DK_QBLOCK;
+            float s = dk_half_to_float(d[b]), v[DK_QBLOCK];
+            if (w->type == DK_W_Q8_0) {
+                const int8_t *q = (const int8_t *)w->values + i * w->cols + b * DK_QBLOCK;
+                for (int j = 0; j < DK_QBLOCK; j++) v[j] = (float)q[j] * s;
+            } else {
+                const uint8_t *q = (const uint8_t *)w->values + i * (w->cols / 2) + b * 16;
+                for (int j = 0; j < 16; j++) {
+                    v[j] = (float)((q[j] & 15) - 8) * s;
+                    v[j + 16] = (float)((q[j] >> 4) - 8) * s;
+                }
+            }
+            memcpy(out + (c - c0), v + j0, (size_t)(j1 - j0) * sizeof(float));
+            c += j1 - j0;
         }
         return;
     }
