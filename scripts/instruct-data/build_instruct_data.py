@@ -285,8 +285,10 @@ def eval_documents(entries, arithmetic_rows, format_rows, rng):
         wrong = [d for d in rng.sample(definitions, 6) if d != e["definition"]][:3]
         choices = wrong + [e["definition"]]
         rng.shuffle(choices)
+        # answers: each choice phrased as SFT's definition answers are, for scoring chat models
         define.append({"word": e["word"], "question": "What does the word \"%s\" mean?" % e["word"],
-                       "choices": choices, "answer": choices.index(e["definition"])})
+                       "choices": choices, "answers": ["\"%s\" is %s %s: %s." % (e["word"], article(e["pos"]), e["pos"], c) for c in choices],
+                       "answer": choices.index(e["definition"])})
     arith = [{"question": r[0], "answer": r[1]} for r in arithmetic_rows]
     formats = [{"question": r[0], "answer": r[1]} for r in format_rows]
     return {"doge_define_mc": define, "doge_arithmetic": arith, "doge_format": formats}
