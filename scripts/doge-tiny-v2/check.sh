@@ -11,7 +11,7 @@
 # env:   DOGE=path to the doge binary (default: the release build); ONLY=generate or ONLY=bpb runs one check
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-if [ "${1:-}" = -h ] || [ "${1:-}" = --help ]; then sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0; fi
+if [ "${1:-}" = -h ] || [ "${1:-}" = --help ]; then sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0; fi
 RUN=${DOGE_V2_RUN:-/root/doge-runs/doge-tiny-v2}
 MODEL=${1:-$(ls -d "$RUN"/checkpoint-* | sort -t- -k2 -n | tail -n1)}
 LEN=${2:-1024}

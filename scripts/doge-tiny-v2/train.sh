@@ -14,7 +14,7 @@
 # In the background:  nohup scripts/doge-tiny-v2/train.sh > RUN.log 2>&1 &
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-if [ "${1:-}" = -h ] || [ "${1:-}" = --help ]; then sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0; fi
+if [ "${1:-}" = -h ] || [ "${1:-}" = --help ]; then sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0; fi
 
 RUN=${DOGE_V2_RUN:-/root/doge-runs/doge-tiny-v2}
 [ -s corpus-v2/train.jsonl ] && [ -s corpus-v2/eval.jsonl ] || scripts/corpus/build_corpus.sh --passages corpus-v2

@@ -15,7 +15,7 @@
 # Deterministic (seed 233 by default): the same packages give byte-identical files.
 # env: CORPUS_CACHE=DIR keeps the Debian downloads (shared with build_corpus.sh).
 set -euo pipefail
-if [ "${1:-}" = -h ] || [ "${1:-}" = --help ]; then sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0; fi
+if [ "${1:-}" = -h ] || [ "${1:-}" = --help ]; then sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0; fi
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 OUT=instruct-data
 if [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; then OUT=$1; shift; fi
