@@ -24,6 +24,7 @@ struct Doge: AsyncParsableCommand {
             TrainCommand.self,
             PlotCommand.self,
             TokenizerCommand.self,
+            QuantizeCommand.self,
             DownloadCommand.self,
         ]
     )
