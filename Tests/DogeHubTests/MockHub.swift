@@ -50,9 +50,11 @@ final class MockHub: @unchecked Sendable {
 
     var endpoint: URL { URL(string: "http://127.0.0.1:\(port)")! }
 
+    /// Wakes the serving thread, which closes the listener itself: closing it here would free the
+    /// descriptor number while that thread may still call accept() on it, and another test's
+    /// listener can reuse the number (a stopped hub then answers for another).
     func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
     }
 
     func add(_ name: String, _ repo: Repo) { lock.withLock { repos[name] = repo } }
@@ -63,7 +65,11 @@ final class MockHub: @unchecked Sendable {
     private func serve() {
         while true {
             let client = accept(listener, nil, nil)
-            if client < 0 { return }
+            if client < 0 {
+                if errno == EINTR { continue }
+                close(listener)
+                return
+            }
             handle(client)
             close(client)
         }
