@@ -23,6 +23,9 @@ struct Doge: AsyncParsableCommand {
             TrainCommand.self,
             PlotCommand.self,
             TokenizerCommand.self,
+            SFTCommand.self,
+            DPOCommand.self,
+            UpcycleCommand.self,
         ]
     )
 }
