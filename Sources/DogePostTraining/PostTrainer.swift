@@ -19,10 +19,19 @@ public struct StepOutcome: Sendable {
 /// An SFT, DPO or GRPO objective over a fixed list of samples (examples, bins, pairs or prompts).
 public protocol PostTrainingTask: AnyObject {
     var sampleCount: Int { get }
+    /// Samples per micro-batch (nil: per_device_train_batch_size). GRPO counts prompts.
+    var microBatchSamples: Int? { get }
+    /// Consecutive optimizer steps that reuse the same micro-batches (GRPO's num_iterations).
+    var stepsPerBatch: Int { get }
     /// Accumulates into `gradients` (already zeroed) the gradient of the step's loss over the
     /// micro-batches (sample indices; one entry per gradient-accumulation micro-batch).
     func step(_ microBatches: [[Int]], model: DogeForCausalLM, gradients: DogeForCausalLM, step: Int,
               backend: ComputeBackend) throws -> StepOutcome
+}
+
+extension PostTrainingTask {
+    public var microBatchSamples: Int? { nil }
+    public var stepsPerBatch: Int { 1 }
 }
 
 /// The optimizer loop of transformers' Trainer as TRL's trainers run it: AdamW with the Trainer's
@@ -49,11 +58,13 @@ public final class PostTrainer {
     private var metrics: FileHandle?
     private var cachedEpoch = -1
     private var cachedOrder: [Int] = []
+    private var lastMicroBatches: [[Int]] = []
 
     /// HF Trainer: ceil(samples / batch) micro-batches per epoch, // gradient_accumulation_steps.
     public static func stepsPerEpoch(samples: Int, _ o: TrainingOptions) -> Int {
         max(1, (samples + o.batchSize - 1) / o.batchSize / o.gradientAccumulationSteps)
     }
+
 
     public init(options: TrainingOptions, task: PostTrainingTask, model: DogeForCausalLM, tokenizerDirectory: URL?,
                 resumeFrom checkpoint: URL? = nil) throws {
@@ -62,8 +73,9 @@ public final class PostTrainer {
         self.tokenizerDirectory = tokenizerDirectory
         outputDirectory = URL(fileURLWithPath: options.outputDirectory)
         guard task.sampleCount > 0 else { throw PostTrainingError.data("no training samples left after preparing the data") }
-        totalSteps = options.maxSteps > 0 ? options.maxSteps
-            : Int((Double(Self.stepsPerEpoch(samples: task.sampleCount, options)) * options.numTrainEpochs).rounded(.up))
+        let batch = task.microBatchSamples ?? options.batchSize
+        let perEpoch = max(1, (task.sampleCount + batch - 1) / batch / options.gradientAccumulationSteps) * task.stepsPerBatch
+        totalSteps = options.maxSteps > 0 ? options.maxSteps : Int((Double(perEpoch) * options.numTrainEpochs).rounded(.up))
         schedule = try options.schedule(totalSteps: totalSteps)
         let template = AdamW(beta1: options.adamBeta1, beta2: options.adamBeta2, epsilon: options.adamEpsilon,
                              weightDecay: options.weightDecay)
@@ -99,14 +111,17 @@ public final class PostTrainer {
     func nextMicroBatch() -> [Int] {
         var o = order(epoch: cursor.epoch)
         if cursor.index >= o.count { cursor.epoch += 1; cursor.index = 0; o = order(epoch: cursor.epoch) }
-        let end = min(cursor.index + options.batchSize, o.count)
+        let end = min(cursor.index + (task.microBatchSamples ?? options.batchSize), o.count)
         defer { cursor.index = end }
         return Array(o[cursor.index..<end])
     }
 
     public func trainStep() throws -> (StepOutcome, lr: Double, gradNorm: Double, seconds: Double) {
         let start = DispatchTime.now().uptimeNanoseconds
-        let micro = (0..<options.gradientAccumulationSteps).map { _ in nextMicroBatch() }
+        // A step that reuses the previous batch (num_iterations) consumes no new samples.
+        let micro = step % task.stepsPerBatch == 0 || lastMicroBatches.isEmpty
+            ? (0..<options.gradientAccumulationSteps).map { _ in nextMicroBatch() } : lastMicroBatches
+        lastMicroBatches = micro
         gradients.zeroAll()
         let outcome = try task.step(micro, model: model, gradients: gradients, step: step, backend: backend)
         guard outcome.loss.isFinite else {

@@ -22,7 +22,7 @@ public struct PostTrainingRecipe {
                 "disable_dropout", "log_completions", "num_completions_to_print", "importance_sampling_level",
                 "system_prompt", "reward_command", "sync_ref_model", "generation_kwargs", "shuffle_dataset",
                 "cosine_min_value_wrong", "cosine_max_value_wrong", "cosine_min_value_correct", "cosine_max_value_correct",
-                "cosine_max_len", "repetition_n_grams", "repetition_max_penalty", "dataset_prompt_column"],
+                "cosine_max_len", "repetition_n_grams", "repetition_max_penalty", "dataset_prompt_column", "use_bias_correction_kl"],
     ]
 
     public var trainer: [String: Any] = [:]

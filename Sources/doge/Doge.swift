@@ -25,6 +25,7 @@ struct Doge: AsyncParsableCommand {
             TokenizerCommand.self,
             SFTCommand.self,
             DPOCommand.self,
+            GRPOCommand.self,
             UpcycleCommand.self,
         ]
     )

@@ -9,7 +9,13 @@ Writes Tests/DogePostTrainingTests/Fixtures/:
   <case>/data.jsonl     the rows; <case>/recipe.yaml the TRL recipe `doge sft|dpo` runs (paths relative)
   <case>/expected.json  TRL's logged loss (and DPO reward metrics) of every step, versions used
 Cases: sft_prompt_completion (completion-only loss, GA 2), sft_messages_packing (bfd, padding-free, 2 bins per
-batch), dpo_sigmoid, dpo_ipo.
+batch), dpo_sigmoid, dpo_ipo, grpo_dapo (TRL's default loss), grpo_beta_iterations (loss_type grpo, beta 0.04,
+num_iterations 2, temperature 0.9).
+
+GRPO's completions are injected (`rollout_func`, TRL's hook): each row carries `completion_ids`, one fixed id list
+per generation (some without EOS: truncated), so sampling is not what is compared. The rewards are small-doge's
+`accuracy` (exact match or equal numbers against `solution`, instead of math_verify) and `repetition_penalty`,
+re-implemented below exactly as doge's built-ins.
 
 What is pinned so that the comparison is exact:
   * bf16=False (TRL's BaseConfig turns bf16 on by default; everything here is float32), use_cpu, no dropout.
@@ -23,7 +29,7 @@ import torch
 import transformers, trl, datasets
 from transformers import DogeConfig, DogeForCausalLM, PreTrainedTokenizerFast, TrainerCallback
 from tokenizers import Tokenizer, models, trainers, pre_tokenizers, decoders, processors
-from trl import SFTConfig, SFTTrainer, DPOConfig, DPOTrainer
+from trl import SFTConfig, SFTTrainer, DPOConfig, DPOTrainer, GRPOConfig, GRPOTrainer
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Tests", "DogePostTrainingTests", "Fixtures")
 M64 = (1 << 64) - 1
@@ -145,6 +151,88 @@ TRL_ONLY = dict(bf16=False, use_cpu=True, report_to=[], save_strategy="no", grad
                 dataloader_num_workers=0, disable_tqdm=True)
 
 
+def accuracy(completions, solution, **kw):
+    out = []
+    for c, gold in zip(completions, solution):
+        text = (c[0]["content"] if isinstance(c, list) else c).strip()
+        g = str(gold).strip()
+        ok = text == g
+        if not ok:
+            try:
+                ok = float(text.replace(",", "")) == float(g.replace(",", ""))
+            except ValueError:
+                ok = False
+        out.append(1.0 if ok else 0.0)
+    return out
+
+
+def repetition_penalty(completions, **kw):
+    out = []
+    for c in completions:
+        words = (c[0]["content"] if isinstance(c, list) else c).lower().split()
+        if len(words) < 3:
+            out.append(0.0)
+            continue
+        grams = [" ".join(words[i:i + 3]) for i in range(len(words) - 2)]
+        out.append((1 - len(set(grams)) / len(grams)) * -1.0)
+    return out
+
+
+def with_grpo_order(cls, G, per_batch, iterations):
+    """TRL's RepeatSampler structure (each prompt G times, each batch num_iterations times) over doge's order."""
+    class Sampler(torch.utils.data.Sampler):
+        def __init__(self, n, seed):
+            self.n, self.seed, self.epoch = n, seed, 0
+
+        def __len__(self):
+            return (self.n // per_batch) * per_batch * G * iterations
+
+        def __iter__(self):
+            order = epoch_order(self.n, self.seed, self.epoch)
+            self.epoch += 1
+            for start in range(0, self.n - per_batch + 1, per_batch):
+                chunk = order[start:start + per_batch]
+                for _ in range(iterations):
+                    for idx in chunk:
+                        for _ in range(G):
+                            yield idx
+
+    class Ordered(cls):
+        def _get_train_sampler(self, train_dataset=None):
+            ds = train_dataset if train_dataset is not None else self.train_dataset
+            return Sampler(len(ds), self.args.seed)
+    return Ordered
+
+
+def run_grpo(name, rows, recipe, init):
+    d = write_case(name, rows, {**COMMON, **recipe, "reward_funcs": ["accuracy", "repetition_penalty"]})
+    tok = PreTrainedTokenizerFast.from_pretrained(init)
+    model = DogeForCausalLM.from_pretrained(init, torch_dtype=torch.float32)
+    fixed = {json.dumps(r["prompt"]): r["completion_ids"] for r in rows}
+
+    def rollout(prompts, trainer):
+        seen, prompt_ids, completion_ids = {}, [], []
+        for p in prompts:
+            key = json.dumps(p)
+            j = seen.get(key, 0)
+            seen[key] = j + 1
+            text = tok.apply_chat_template(p, add_generation_prompt=True, tokenize=False)
+            prompt_ids.append(tok(text, add_special_tokens=False)["input_ids"])
+            completion_ids.append(fixed[key][j % len(fixed[key])])
+        return {"prompt_ids": prompt_ids, "completion_ids": completion_ids, "logprobs": None}
+
+    G, bs, mu = recipe["num_generations"], recipe["per_device_train_batch_size"], recipe.get("num_iterations", 1)
+    rec = Record()
+    args = GRPOConfig(output_dir=os.path.join("/tmp", "trl_fixture_" + name), **COMMON, **TRL_ONLY, **recipe)
+    trainer = with_grpo_order(GRPOTrainer, G, bs // G, mu)(
+        model=model, reward_funcs=[accuracy, repetition_penalty], args=args,
+        train_dataset=datasets.Dataset.from_list(rows), processing_class=tok, callbacks=[rec], rollout_func=rollout)
+    trainer.train()
+    with open(os.path.join(d, "expected.json"), "w") as f:
+        json.dump({"versions": VERSIONS, "samples": len(rows), "steps": rec.steps}, f, indent=1)
+    print(name, len(rows), "prompts;", [round(s["loss"], 6) for s in rec.steps])
+
+
 def run(kind, name, rows, recipe, init):
     d = write_case(name, rows, {**COMMON, **recipe})
     ds = datasets.Dataset.from_list(rows)
@@ -199,5 +287,39 @@ def main():
                                        max_length=64, beta=0.1, loss_type=["ipo"]), init)
 
 
+def grpo_cases(init):
+    tok = PreTrainedTokenizerFast.from_pretrained(init)
+    eos = tok.eos_token_id
+    rng = random.Random(11)
+    rows = []
+    for i in range(8):
+        solution = rng.choice(["blue", "seven", "yes", "4"])
+        comps = []
+        for g in range(4):
+            kind = rng.random()
+            if kind < 0.3:
+                text = solution
+            elif kind < 0.5:
+                w = rng.choice(WORDS)
+                text = " ".join([w, "the", w, "the", w, "the"])
+            else:
+                text = sentence(rng, rng.randint(1, 6))
+            ids = tok(text, add_special_tokens=False)["input_ids"][:14]
+            if rng.random() < 0.8:
+                ids = ids + [eos]
+            comps.append(ids)
+        rows.append({"prompt": [{"role": "user", "content": sentence(rng, rng.randint(3, 7)) + "?"}],
+                     "solution": solution, "completion_ids": comps})
+    run_grpo("grpo_dapo", rows, dict(max_steps=12, per_device_train_batch_size=8, gradient_accumulation_steps=1,
+                                     num_generations=4, max_completion_length=16), init)
+    run_grpo("grpo_beta_iterations", rows, dict(max_steps=12, per_device_train_batch_size=8, gradient_accumulation_steps=1,
+                                                num_generations=4, max_completion_length=16, loss_type="grpo", beta=0.04,
+                                                num_iterations=2, temperature=0.9), init)
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["grpo"]:
+        grpo_cases(os.path.join(ROOT, "init"))
+    else:
+        main()
+        grpo_cases(os.path.join(ROOT, "init"))
