@@ -135,4 +135,30 @@ public final class DPOTask: PostTrainingTask {
         }
         return StepOutcome(loss: loss, metrics: metrics, tokens: tokens)
     }
+
+    /// Mean pair loss and reward metrics over every pair (forward only).
+    public func evaluate(model: DogeForCausalLM, batchSize: Int, backend: ComputeBackend) throws -> [String: Double] {
+        var sums: [String: Double] = [:]
+        var pairsSeen = 0.0
+        for start in stride(from: 0, to: pairs.count, by: max(batchSize, 1)) {
+            let indices = Array(start..<min(start + max(batchSize, 1), pairs.count))
+            let (ids, labels, counts) = batch(indices)
+            let logps = Self.sums(try model.tokenStatistics(ids: ids, labels: labels, backend: backend))
+            let n = indices.count
+            for k in 0..<n {
+                let r = reference[indices[k]]
+                let (l, _, _) = pairLoss(chosen: logps[k], rejected: logps[n + k], reference: r, counts: (counts[k], counts[n + k]))
+                let rc = beta * (logps[k] - r.0), rr = beta * (logps[n + k] - r.1)
+                sums["loss", default: 0] += l
+                sums["rewards/chosen", default: 0] += rc
+                sums["rewards/rejected", default: 0] += rr
+                sums["rewards/margins", default: 0] += rc - rr
+                sums["rewards/accuracies", default: 0] += rc > rr ? 1 : 0
+                sums["logps/chosen", default: 0] += logps[k]
+                sums["logps/rejected", default: 0] += logps[n + k]
+            }
+            pairsSeen += Double(n)
+        }
+        return sums.mapValues { $0 / max(pairsSeen, 1) }
+    }
 }

@@ -20,7 +20,7 @@ extension PostTrainingSetup {
         }
         s.lossType = lossType
         let scale: String
-        if let b = recipe.own["scale_rewards"] as? Bool { scale = b ? "group" : "none" } else { scale = try recipe.string("scale_rewards", default: "group")! }
+        if let b = recipe.own["scale_rewards"] as? Bool { recipe.markRead("scale_rewards"); scale = b ? "group" : "none" } else { scale = try recipe.string("scale_rewards", default: "group")! }
         guard let sc = GRPOSettings.Scale(rawValue: scale) else {
             throw PostTrainingError.invalidOption(key: "scale_rewards", problem: "supported: group, batch, none; found \(scale)")
         }

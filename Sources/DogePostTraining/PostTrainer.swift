@@ -23,6 +23,8 @@ public protocol PostTrainingTask: AnyObject {
     var microBatchSamples: Int? { get }
     /// Consecutive optimizer steps that reuse the same micro-batches (GRPO's num_iterations).
     var stepsPerBatch: Int { get }
+    /// Evaluation over every sample (forward only): `loss` and metrics, without the eval_ prefix.
+    func evaluate(model: DogeForCausalLM, batchSize: Int, backend: ComputeBackend) throws -> [String: Double]
     /// Accumulates into `gradients` (already zeroed) the gradient of the step's loss over the
     /// micro-batches (sample indices; one entry per gradient-accumulation micro-batch).
     func step(_ microBatches: [[Int]], model: DogeForCausalLM, gradients: DogeForCausalLM, step: Int,
@@ -32,6 +34,7 @@ public protocol PostTrainingTask: AnyObject {
 extension PostTrainingTask {
     public var microBatchSamples: Int? { nil }
     public var stepsPerBatch: Int { 1 }
+    public func evaluate(model: DogeForCausalLM, batchSize: Int, backend: ComputeBackend) throws -> [String: Double] { [:] }
 }
 
 /// The optimizer loop of transformers' Trainer as TRL's trainers run it: AdamW with the Trainer's
@@ -53,6 +56,8 @@ public final class PostTrainer {
     public let tokenizerDirectory: URL?
     public private(set) var lastCheckpoint: URL?
     public var backend: ComputeBackend = .shared
+    /// Held-out samples evaluated every eval_steps (eval_strategy steps).
+    public var evalTask: PostTrainingTask?
     public var report: (String) -> Void = { _ in }
     public var liveProgress = false
     private var metrics: FileHandle?
@@ -177,6 +182,13 @@ public final class PostTrainer {
                 windowLoss = 0; windowSteps = 0; windowTokens = 0; windowSeconds = 0
             } else if liveProgress {
                 report("\r" + line)
+            }
+            if options.evalStrategy == "steps", let evalTask, step % (options.evalSteps ?? options.loggingSteps) == 0 {
+                let e = try evalTask.evaluate(model: model, batchSize: options.evalBatchSize, backend: backend)
+                var entry: [String: Any] = ["step": step]
+                for (k, v) in e where v.isFinite { entry["eval_" + k] = v }
+                write(entry)
+                if let l = e["loss"] { report(String(format: "step %d | eval_loss %.4f\n", step, l)) }
             }
             if options.saveStrategy == "steps", step % options.saveSteps == 0 {
                 report("saved \(try saveCheckpoint().path)\n")

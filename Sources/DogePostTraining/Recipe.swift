@@ -27,6 +27,13 @@ public struct PostTrainingRecipe {
 
     public var trainer: [String: Any] = [:]
     public var own: [String: Any] = [:]
+    private final class Reads: @unchecked Sendable { var keys = Set<String>() }
+    private let reads = Reads()
+
+    /// The trainer's own keys the recipe gives that nothing read (accepted, not applied here).
+    public func markRead(_ key: String) { reads.keys.insert(key) }
+
+    public var unread: [String] { own.keys.filter { !reads.keys.contains($0) }.sorted() }
 
     /// Splits `values`; TRL's default learning rates apply when the recipe gives none.
     public init(_ values: [String: Any], kind: Kind) {
@@ -41,6 +48,7 @@ public struct PostTrainingRecipe {
     }
 
     public func bool(_ key: String, default d: Bool) throws -> Bool {
+        reads.keys.insert(key)
         guard let v = own[key], !(v is NSNull) else { return d }
         if let b = v as? Bool { return b }
         if let s = v as? String, ["true", "false"].contains(s.lowercased()) { return s.lowercased() == "true" }
@@ -48,11 +56,13 @@ public struct PostTrainingRecipe {
     }
 
     public func optionalBool(_ key: String) throws -> Bool? {
+        reads.keys.insert(key)
         guard let v = own[key], !(v is NSNull) else { return nil }
         return try bool(key, default: false)
     }
 
     public func double(_ key: String, default d: Double) throws -> Double {
+        reads.keys.insert(key)
         guard let v = own[key], !(v is NSNull) else { return d }
         if let x = v as? Double { return x }
         if let i = v as? Int { return Double(i) }
@@ -61,6 +71,7 @@ public struct PostTrainingRecipe {
     }
 
     public func int(_ key: String, default d: Int?) throws -> Int? {
+        reads.keys.insert(key)
         guard let v = own[key], !(v is NSNull) else { return d }
         if let i = v as? Int { return i }
         if let x = v as? Double, x == x.rounded() { return Int(x) }
@@ -69,6 +80,7 @@ public struct PostTrainingRecipe {
     }
 
     public func string(_ key: String, default d: String?) throws -> String? {
+        reads.keys.insert(key)
         guard let v = own[key], !(v is NSNull) else { return d }
         if let s = v as? String { return s }
         if let list = v as? [Any], list.count == 1, let s = list[0] as? String { return s }
@@ -76,6 +88,7 @@ public struct PostTrainingRecipe {
     }
 
     public func strings(_ key: String) throws -> [String]? {
+        reads.keys.insert(key)
         guard let v = own[key], !(v is NSNull) else { return nil }
         if let s = v as? String { return [s] }
         if let list = v as? [Any] { return try list.map { guard let s = $0 as? String else { throw PostTrainingError.invalidOption(key: key, problem: "expected strings, found \($0)") }; return s } }
@@ -83,6 +96,7 @@ public struct PostTrainingRecipe {
     }
 
     public func doubles(_ key: String) throws -> [Double]? {
+        reads.keys.insert(key)
         guard let v = own[key], !(v is NSNull) else { return nil }
         let list = (v as? [Any]) ?? [v]
         return try list.map {

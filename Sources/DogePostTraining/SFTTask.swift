@@ -66,4 +66,27 @@ public final class SFTTask: PostTrainingTask {
         }
         return StepOutcome(loss: lossSum / Double(max(counted, 1)), metrics: ["num_items": Double(counted)], tokens: tokens)
     }
+
+    /// The Trainer's eval loss: the mean over eval batches of each batch's token-mean loss.
+    public func evaluate(model: DogeForCausalLM, batchSize: Int, backend: ComputeBackend) throws -> [String: Double] {
+        var losses: [Double] = [], weights: [Double] = []
+        var entropy = 0.0, correct = 0.0, count = 0.0
+        for start in stride(from: 0, to: sampleCount, by: max(batchSize, 1)) {
+            let docs = documents(Array(start..<min(start + max(batchSize, 1), sampleCount)))
+            let (ids, labels) = batch(docs)
+            let s = try model.tokenStatistics(ids: ids, labels: labels, backend: backend)
+            var sum = 0.0, n = 0.0
+            for b in s.counted.indices {
+                for t in s.counted[b].indices where s.counted[b][t] {
+                    sum -= Double(s.logProbs[b][t]); n += 1
+                    entropy += Double(s.entropies[b][t]); correct += s.top1[b][t] ? 1 : 0
+                }
+            }
+            if n > 0 { losses.append(sum / n); weights.append(Double(ids.count)) }
+            count += n
+        }
+        let total = weights.reduce(0, +)
+        return ["loss": zip(losses, weights).reduce(0) { $0 + $1.0 * $1.1 } / max(total, 1),
+                "entropy": entropy / max(count, 1), "mean_token_accuracy": correct / max(count, 1)]
+    }
 }

@@ -12,6 +12,8 @@ public struct PostTrainingSetup {
     public var tokenizer: Tokenizer
     public var tokenizerDirectory: URL
     public var rows: [DataRow]
+    /// Held-out rows (eval_dataset files, else eval_split of the training rows when evaluation is on).
+    public var evalRows: [DataRow] = []
 
     public init(kind: PostTrainingRecipe.Kind, values: [String: Any]) throws {
         self.kind = kind
@@ -26,6 +28,26 @@ public struct PostTrainingSetup {
             throw PostTrainingError.data("\(dir.path): cannot load the tokenizer: \(error)")
         }
         rows = try Self.mix(options)
+        if !options.evalDatasets.isEmpty {
+            evalRows = try options.evalDatasets.flatMap { try JSONLines.read($0) }
+        } else if options.evalStrategy == "steps" || options.evalFraction != nil {
+            let fraction = options.evalFraction ?? 0.01
+            let held = fraction > 0 ? max(1, Int((Double(rows.count) * fraction).rounded())) : 0
+            guard held < rows.count else {
+                throw PostTrainingError.data("\(rows.count) rows leave nothing to train on after holding out \(held) for evaluation; give eval_dataset or lower eval_split")
+            }
+            evalRows = Array(rows.suffix(held))
+            rows.removeLast(held)
+        }
+    }
+
+    /// This setup with the held-out rows as its data (for the evaluation task).
+    public func forEvaluation() -> PostTrainingSetup? {
+        guard !evalRows.isEmpty else { return nil }
+        var copy = self
+        copy.rows = evalRows
+        copy.evalRows = []
+        return copy
     }
 
     /// small-doge's mixing: each file's rows, sized to int(total · ratio) when total_sample_size is

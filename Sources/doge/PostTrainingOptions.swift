@@ -9,6 +9,8 @@ struct PostTrainingFlags: ParsableArguments {
     @Option(name: .long, help: "Recipe YAML (TRL SFTConfig/DPOConfig/GRPOConfig keys, small-doge data keys).") var config: String?
     @Option(name: .long, help: "Checkpoint directory with its tokenizer (model_name_or_path).") var model: String?
     @Option(name: .long, help: "JSON Lines training file; repeat for several. FILE or FILE=RATIO.") var dataset: [String] = []
+    @Option(name: .long, help: "Held-out JSON Lines file evaluated every eval_steps (eval_dataset); repeatable.") var evalDataset: [String] = []
+    @Option(name: .long, help: "eval_steps (turns evaluation on)") var evalSteps: Int?
     @Option(name: .long, help: "output_dir") var outputDir: String?
     @Option(name: .long, help: "max_steps") var maxSteps: Int?
     @Option(name: .long, help: "learning_rate") var learningRate: Double?
@@ -31,6 +33,8 @@ struct PostTrainingFlags: ParsableArguments {
             }
             values.removeValue(forKey: "dataset_name")
         }
+        if !evalDataset.isEmpty { values["eval_dataset"] = evalDataset }
+        if let evalSteps { values["eval_steps"] = evalSteps; values["eval_strategy"] = "steps" }
         let flags: [(String, Any?)] = [("output_dir", outputDir), ("max_steps", maxSteps), ("learning_rate", learningRate),
                                        ("per_device_train_batch_size", batchSize),
                                        ("gradient_accumulation_steps", gradientAccumulationSteps), ("max_length", maxLength),
@@ -51,6 +55,8 @@ struct PostTrainingFlags: ParsableArguments {
             let setup = try PostTrainingSetup(kind: kind, values: try values())
             for (key, reason) in setup.options.ignored.sorted(by: { $0.key < $1.key }) { err("ignored: \(key) (\(reason))\n") }
             let task = try makeTask(setup, err)
+            for key in setup.recipe.unread { err("ignored: \(key) (a TRL key not implemented by doge \(kind.rawValue))\n") }
+            let evalTask = kind == .grpo ? nil : try setup.forEvaluation().map { try makeTask($0, { _ in }) }
             var checkpoint = resumeFrom.map { URL(fileURLWithPath: $0) }
             if resume && checkpoint == nil {
                 guard let latest = TrainingCheckpoint.checkpoints(in: URL(fileURLWithPath: setup.options.outputDirectory)).last else {
@@ -61,6 +67,7 @@ struct PostTrainingFlags: ParsableArguments {
             let trainer = try PostTrainer(options: setup.options, task: task, model: setup.model,
                                           tokenizerDirectory: setup.tokenizerDirectory, resumeFrom: checkpoint)
             trainer.report = err
+            trainer.evalTask = evalTask
             trainer.liveProgress = isatty(STDERR_FILENO) != 0
             err("\(kind.rawValue): \(trainer.totalSteps) steps (from step \(trainer.step)) over \(task.sampleCount) samples\n")
             try trainer.run(stopAt: stopAt)

@@ -13,6 +13,8 @@ public struct TokenStatistics: Sendable {
     public var entropies: [[Float]]
     /// Whether position t has a target.
     public var counted: [[Bool]]
+    /// Whether the target is the most likely token (TRL's mean_token_accuracy).
+    public var top1: [[Bool]] = []
 }
 
 extension DogeForCausalLM {
@@ -148,6 +150,7 @@ extension DogeForCausalLM {
         let head = lmHead ?? Linear(weight: model.embedTokens)
         var logProbs = [Float](repeating: 0, count: rows), logitSums = [Float](repeating: 0, count: rows)
         var entropies = [Float](repeating: 0, count: rows), lse = [Float](repeating: 0, count: rows)
+        var top1 = [Bool](repeating: false, count: rows)
         let counted = (0..<rows).map { row -> Bool in
             let b = row / T, t = row % T
             return t + 1 < T && labels[b][t + 1] != -100
@@ -164,6 +167,7 @@ extension DogeForCausalLM {
                     logitSums.withUnsafeMutableBufferPointer { lsp in
                         entropies.withUnsafeMutableBufferPointer { ep in
                             lse.withUnsafeMutableBufferPointer { lsep in
+                              top1.withUnsafeMutableBufferPointer { tp in
                                 let base = lp.baseAddress!
                                 let threads = backend.pool.threads
                                 backend.pool.parallel(parts: min(threads, n)) { part in
@@ -187,10 +191,12 @@ extension DogeForCausalLM {
                                             lpp[row] = Float(Double(z[labels[b][t + 1]] - m) - logSum)
                                             lsp[row] = Float(raw)
                                             ep[row] = Float(logSum - weighted / sum)
+                                            tp[row] = z[labels[b][t + 1]] == m
                                         }
                                         r += threads
                                     }
                                 }
+                              }
                             }
                         }
                     }
@@ -200,6 +206,6 @@ extension DogeForCausalLM {
         }
         func grid<E>(_ flat: [E]) -> [[E]] { (0..<B).map { Array(flat[($0 * T)..<(($0 + 1) * T)]) } }
         return (TokenStatistics(logProbs: grid(logProbs), logitSums: grid(logitSums), entropies: grid(entropies),
-                                counted: grid(counted)), lse)
+                                counted: grid(counted), top1: grid(top1)), lse)
     }
 }
