@@ -101,7 +101,9 @@ public struct CommandReward: RewardFunction {
         process.standardInput = stdin; process.standardOutput = stdout; process.standardError = stderr
         do { try process.run() } catch { throw PostTrainingError.reward("cannot start `\(command)`: \(error.localizedDescription)") }
         let payload = Data(input.utf8)
-        let writer = Thread { stdin.fileHandleForWriting.write(payload); try? stdin.fileHandleForWriting.close() }
+        // A command that exits without reading its input must not kill us with SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
+        let writer = Thread { try? stdin.fileHandleForWriting.write(contentsOf: payload); try? stdin.fileHandleForWriting.close() }
         writer.start()
         let out = stdout.fileHandleForReading.readDataToEndOfFile()
         let err = stderr.fileHandleForReading.readDataToEndOfFile()
