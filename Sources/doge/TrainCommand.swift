@@ -3,6 +3,7 @@ import Foundation
 import Yams
 import DogeModel
 import DogeTraining
+import DogePostTraining
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -38,6 +39,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(name: .long, help: "Continue from the newest checkpoint in output_dir.") var resume = false
     @Option(name: .long, help: "Continue from this checkpoint directory.") var resumeFrom: String?
     @Option(name: .long, help: "Stop after this many steps (the schedule still spans max_steps); resume later.") var stopAt: Int?
+    @Option(name: .long, help: "Train only the CDMoE router and expert tables for the first N steps (after `doge upcycle`).") var expertsOnlySteps: Int = 0
 
     func run() throws {
         do { try train() } catch let e as TrainingError {
@@ -89,6 +91,11 @@ struct TrainCommand: ParsableCommand {
                                   resumeFrom: checkpoint)
         trainer.report = err
         trainer.liveProgress = isatty(STDERR_FILENO) != 0
+        if expertsOnlySteps > 0 {
+            guard model.config.isMoE else { throw ValidationError("--experts-only-steps needs a CDMoE model (is_moe true)") }
+            let n = expertsOnlySteps
+            trainer.trainable = { name, step in step >= n || Upcycle.isExpertParameter(name) }
+        }
         let params = model.namedParameters().values.reduce(0) { $0 + $1.count }
         err("training \(params) parameters for \(trainer.totalSteps) steps (from step \(trainer.step)); "
             + "\(corpus.blocksPerEpoch) blocks of \(options.maxLength) tokens per epoch, \(corpus.evalBlocks.count) held out\n")
