@@ -29,17 +29,19 @@ public enum SFTData {
         guard let eos = o.eosToken ?? tokenizer.eosToken else {
             throw PostTrainingError.invalidOption(key: "eos_token", problem: "the tokenizer defines no eos_token; set eos_token in the recipe")
         }
+        var marked: String?
         if o.assistantOnlyLoss {
             let template = (try? tokenizer.chatTemplate()) ?? ""
-            guard template.contains("generation") && template.range(of: #"\{%-?\s*generation\s*-?%\}"#, options: .regularExpression) != nil else {
+            guard let m = AssistantMask.markedTemplate(template) else {
                 throw PostTrainingError.invalidOption(key: "assistant_only_loss", problem: "the chat template has no {% generation %} block, so assistant tokens cannot be found; use a template that marks assistant turns with {% generation %}…{% endgeneration %}, or set assistant_only_loss: false")
             }
-            throw PostTrainingError.invalidOption(key: "assistant_only_loss", problem: "not implemented yet: the Jinja renderer does not report {% generation %} spans; use completion_only_loss with prompt/completion rows")
+            marked = m
         }
         var out: [SFTExample] = []
         var dropped = 0
         for row in rows {
             var ids: [Int], mask: [Bool]
+            var assistant: [Bool]?
             let tools = row.tools
             if row["prompt"] != nil {
                 let prompt = try row.turns("prompt"), completion = try row.turns("completion")
@@ -47,7 +49,11 @@ public enum SFTData {
                 switch (prompt, completion) {
                 case let (.messages(p), .messages(c)):
                     promptIDs = try render(tokenizer, p, tools: tools, generationPrompt: true, row: row, field: "prompt")
-                    fullIDs = try render(tokenizer, p + c, tools: tools, generationPrompt: false, row: row, field: "completion")
+                    if let marked {
+                        (fullIDs, assistant) = try AssistantMask.encode(tokenizer, template: marked, messages: p + c, tools: tools, row: row, field: "completion")
+                    } else {
+                        fullIDs = try render(tokenizer, p + c, tools: tools, generationPrompt: false, row: row, field: "completion")
+                    }
                 case let (.text(p), .text(c)):
                     promptIDs = tokenizer.encode(p)
                     fullIDs = tokenizer.encode(p + (c.hasSuffix(eos) ? c : c + eos))
@@ -63,7 +69,11 @@ public enum SFTData {
                 guard case .messages(let m) = try row.turns("messages") else {
                     throw row.error("messages", "expected a list of {role, content} messages")
                 }
-                ids = try render(tokenizer, m, tools: tools, generationPrompt: false, row: row, field: "messages")
+                if let marked {
+                    (ids, assistant) = try AssistantMask.encode(tokenizer, template: marked, messages: m, tools: tools, row: row, field: "messages")
+                } else {
+                    ids = try render(tokenizer, m, tools: tools, generationPrompt: false, row: row, field: "messages")
+                }
                 mask = Array(repeating: true, count: ids.count)
             } else if let v = row[o.textField] {
                 guard case .string(let text) = v else { throw row.error(o.textField, "expected a string") }
@@ -71,6 +81,15 @@ public enum SFTData {
                 mask = Array(repeating: true, count: ids.count)
             } else {
                 throw row.error(o.textField, "missing: an SFT row needs \"\(o.textField)\", \"messages\", or \"prompt\" + \"completion\"")
+            }
+            if o.assistantOnlyLoss {
+                guard let a = assistant else {
+                    throw row.error(row["messages"] != nil ? "messages" : o.textField, "assistant_only_loss needs conversational rows (messages, or prompt/completion message lists)")
+                }
+                guard a.contains(true) else {
+                    throw row.error(row["messages"] != nil ? "messages" : "completion", "no assistant tokens: the conversation has no assistant turn (assistant_only_loss trains on assistant turns only)")
+                }
+                mask = zip(mask, a).map { $0 && $1 }
             }
             var labels = zip(ids, mask).map { $1 ? $0 : -100 }
             if let L = o.maxLength, !packing, ids.count > L {

@@ -49,6 +49,20 @@ final class BadInputTests: XCTestCase {
         XCTAssertTrue(text.contains("assistant_only_loss") && text.contains("{% generation %}"), text)
     }
 
+    func testConversationWithoutAssistantTurnUnderAssistantOnlyLoss() throws {
+        let marked = try Tokenizer(directory: Self.initDir.deletingLastPathComponent().appendingPathComponent("tokenizer_generation"))
+        var o = SFTDataOptions()
+        o.assistantOnlyLoss = true
+        let ok = try rows([#"{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}"#])
+        let (examples, _) = try SFTData.examples(rows: ok, tokenizer: marked, options: o, packing: false)
+        // Only the assistant's content and its <|eot_id|> are targets.
+        let targets = examples[0].labels.filter { $0 != -100 }
+        XCTAssertEqual(targets, marked.encode("yo", addSpecialTokens: false) + [marked.eosTokenID!])
+        let r = try rows([#"{"messages": [{"role": "user", "content": "hi"}]}"#])
+        let text = message { try SFTData.examples(rows: r, tokenizer: marked, options: o, packing: false) }
+        XCTAssertTrue(text.contains("data.jsonl:1") && text.contains("no assistant"), text)
+    }
+
     func testChosenIdenticalToRejected() throws {
         let r = try rows([#"{"prompt": "q", "chosen": "same", "rejected": "same"}"#])
         let text = message { try DPOData.pairs(rows: r, tokenizer: tokenizer, maxLength: 64) }

@@ -20,6 +20,9 @@ final class TRLParityTests: XCTestCase {
         var values = try TrainingOptions.load(recipe: dir.appendingPathComponent("recipe.yaml"))
         values["model_name_or_path"] = dir.appendingPathComponent(values["model_name_or_path"] as! String).standardized.path
         values["datasets_and_ratios"] = [[dir.appendingPathComponent("data.jsonl").path: 1.0]]
+        if let t = values["tokenizer_name_or_path"] as? String {
+            values["tokenizer_name_or_path"] = dir.appendingPathComponent(t).standardized.path
+        }
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("doge-parity-\(name)-\(getpid())")
         try? FileManager.default.removeItem(at: out)
         defer { try? FileManager.default.removeItem(at: out) }
@@ -65,6 +68,11 @@ final class TRLParityTests: XCTestCase {
 
     func testSFTPromptCompletionCompletionOnly() throws {
         compare(try run("sft_prompt_completion", .sft), keys: ["loss", "learning_rate"])
+    }
+
+    /// assistant_only_loss: labels only inside the template's {% generation %} blocks.
+    func testSFTAssistantOnlyLoss() throws {
+        compare(try run("sft_assistant_only", .sft), keys: ["loss", "learning_rate"])
     }
 
     func testSFTMessagesPacking() throws {

@@ -10,7 +10,8 @@ Writes Tests/DogePostTrainingTests/Fixtures/:
   <case>/expected.json  TRL's logged loss (and DPO reward metrics) of every step, versions used
 Cases: sft_prompt_completion (completion-only loss, GA 2), sft_messages_packing (bfd, padding-free, 2 bins per
 batch), dpo_sigmoid, dpo_ipo, grpo_dapo (TRL's default loss), grpo_beta_iterations (loss_type grpo, beta 0.04,
-num_iterations 2, temperature 0.9).
+num_iterations 2, temperature 0.9), sft_assistant_only (assistant_only_loss with tokenizer_generation/, the same
+tokenizer whose template marks assistant turns with {% generation %}).
 
 GRPO's completions are injected (`rollout_func`, TRL's hook): each row carries `completion_ids`, one fixed id list
 per generation (some without EOS: truncated), so sampling is not what is compared. The rewards are small-doge's
@@ -40,6 +41,12 @@ VERSIONS = {"trl": trl.__version__, "transformers": transformers.__version__, "t
 CHAT_TEMPLATE = ("{{ bos_token }}{% for message in messages %}<|start_header_id|>{{ message['role'] }}<|end_header_id|>\n\n"
                  "{{ message['content'] | trim }}<|eot_id|>{% endfor %}"
                  "{% if add_generation_prompt %}<|start_header_id|>assistant<|end_header_id|>\n\n{% endif %}")
+
+# The same template with the assistant turns in {% generation %} blocks (for assistant_only_loss).
+GENERATION_TEMPLATE = ("{{ bos_token }}{% for message in messages %}<|start_header_id|>{{ message['role'] }}<|end_header_id|>\n\n"
+                       "{% if message['role'] == 'assistant' %}{% generation %}{{ message['content'] | trim }}<|eot_id|>"
+                       "{% endgeneration %}{% else %}{{ message['content'] | trim }}<|eot_id|>{% endif %}{% endfor %}"
+                       "{% if add_generation_prompt %}<|start_header_id|>assistant<|end_header_id|>\n\n{% endif %}")
 
 WORDS = ("the a cat dog sun sky blue green red sea tree house runs sleeps eats jumps over under quickly slowly "
          "what where who why how is are was one two three four five six seven eight nine ten plus minus equals "
@@ -128,6 +135,10 @@ def make_init():
     gc = os.path.join(d, "generation_config.json")
     if os.path.exists(gc):
         os.remove(gc)
+    fast.chat_template = GENERATION_TEMPLATE
+    g_dir = os.path.join(ROOT, "tokenizer_generation")
+    shutil.rmtree(g_dir, ignore_errors=True)
+    fast.save_pretrained(g_dir)
     return d
 
 
@@ -233,10 +244,10 @@ def run_grpo(name, rows, recipe, init):
     print(name, len(rows), "prompts;", [round(s["loss"], 6) for s in rec.steps])
 
 
-def run(kind, name, rows, recipe, init):
-    d = write_case(name, rows, {**COMMON, **recipe})
+def run(kind, name, rows, recipe, init, tokenizer=None):
+    d = write_case(name, rows, {**COMMON, **recipe, **({"tokenizer_name_or_path": "../" + tokenizer} if tokenizer else {})})
     ds = datasets.Dataset.from_list(rows)
-    tok = PreTrainedTokenizerFast.from_pretrained(init)
+    tok = PreTrainedTokenizerFast.from_pretrained(os.path.join(ROOT, tokenizer) if tokenizer else init)
     model = DogeForCausalLM.from_pretrained(init, torch_dtype=torch.float32)
     rec = Record()
     out = os.path.join("/tmp", "trl_fixture_" + name)
@@ -271,6 +282,8 @@ def main():
         msgs.append({"messages": turns})
     run("sft", "sft_messages_packing", msgs,
         dict(max_steps=12, per_device_train_batch_size=2, gradient_accumulation_steps=1, max_length=96, packing=True), init)
+    # SFT messages, loss on the assistant turns only ({% generation %} template), no packing.
+    assistant_case(init)
     # DPO pairs (conversational, explicit prompt).
     pairs = []
     for _ in range(16):
@@ -317,8 +330,24 @@ def grpo_cases(init):
                                                 num_iterations=2, temperature=0.9), init)
 
 
+def assistant_case(init):
+    rng = random.Random(7)
+    msgs = []
+    for _ in range(30):
+        turns = [{"role": "system", "content": sentence(rng, 3)}] if rng.random() < 0.3 else []
+        for _ in range(rng.randint(1, 2)):
+            turns += [{"role": "user", "content": sentence(rng, rng.randint(2, 8))},
+                      {"role": "assistant", "content": sentence(rng, rng.randint(2, 10))}]
+        msgs.append({"messages": turns})
+    run("sft", "sft_assistant_only", msgs[:20],
+        dict(max_steps=10, per_device_train_batch_size=2, gradient_accumulation_steps=1, max_length=96,
+             assistant_only_loss=True), init, tokenizer="tokenizer_generation")
+
+
 if __name__ == "__main__":
-    if sys.argv[1:] == ["grpo"]:
+    if sys.argv[1:] == ["assistant"]:
+        assistant_case(os.path.join(ROOT, "init"))
+    elif sys.argv[1:] == ["grpo"]:
         grpo_cases(os.path.join(ROOT, "init"))
     else:
         main()
