@@ -170,7 +170,7 @@ public final class PostTrainer {
             let (r, lr, norm, seconds) = try trainStep()
             windowLoss += r.loss; windowSteps += 1; windowTokens += r.tokens; windowSeconds += seconds
             var entry: [String: Any] = ["step": step, "loss": r.loss, "learning_rate": lr, "grad_norm": norm,
-                                        "tokens": tokensSeen, "seconds": seconds, "epoch": Double(cursor.epoch) + Double(cursor.index) / Double(task.sampleCount)]
+                                        "tokens": tokensSeen, "num_tokens": tokensSeen, "seconds": seconds, "epoch": Double(cursor.epoch) + Double(cursor.index) / Double(task.sampleCount)]
             for (k, v) in r.metrics { entry[k] = v.isFinite ? v : nil }
             write(entry)
             let perStep = Date().timeIntervalSince(runStart) / Double(step - firstStep)

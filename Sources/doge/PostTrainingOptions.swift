@@ -70,7 +70,9 @@ struct PostTrainingFlags: ParsableArguments {
             trainer.evalTask = evalTask
             trainer.liveProgress = isatty(STDERR_FILENO) != 0
             err("\(kind.rawValue): \(trainer.totalSteps) steps (from step \(trainer.step)) over \(task.sampleCount) samples\n")
-            try trainer.run(stopAt: stopAt)
+            let interrupt = InterruptFlag.install()
+            try trainer.run(stopAt: stopAt, stop: { interrupt.isSet })
+            if interrupt.isSet { err("interrupted at step \(trainer.step); saving a checkpoint to resume from\n") }
             if trainer.lastCheckpoint.map({ $0.lastPathComponent != "checkpoint-\(trainer.step)" }) ?? true {
                 err("saved \(try trainer.saveCheckpoint().path)\n")
             }

@@ -22,7 +22,7 @@ extension DogeForCausalLM {
     public func tokenStatistics(ids: [[Int]], labels: [[Int]], temperature: Float = 1,
                                 backend: ComputeBackend = .shared) throws -> TokenStatistics {
         let (normed, _, _, _, _, _) = try trainingForward(ids: ids, labels: labels, keepActivations: false, backend: backend)
-        let (stats, _) = headStatistics(normed, labels: labels, temperature: temperature, backend: backend)
+        let (stats, _, _) = headStatistics(normed, labels: labels, temperature: temperature, backend: backend)
         return stats
     }
 
@@ -36,7 +36,10 @@ extension DogeForCausalLM {
                                          objective: (TokenStatistics) throws -> [[Float]]) throws -> TokenStatistics {
         let (normed, finalRstd, x, saved, cos, sin) = try trainingForward(ids: ids, labels: labels, keepActivations: true, backend: backend)
         let B = ids.count, T = ids[0].count, V = config.vocabSize, hidden = config.hiddenSize, rows = B * T
-        let (stats, lse) = headStatistics(normed, labels: labels, temperature: temperature, backend: backend)
+        // Small batches keep pass 1's logits (≤ 256 MB) instead of running the head twice.
+        let keep = rows * V <= 64 << 20
+        let (stats, lse, keptLogits) = headStatistics(normed, labels: labels, temperature: temperature, backend: backend, keepLogits: keep)
+        var kept = keptLogits
         let coefficients = try objective(stats)
         guard coefficients.count == B, coefficients.allSatisfy({ $0.count == T }) else {
             throw ModelError.invalidInput("objective returned \(coefficients.map(\.count)) coefficients for rows of \(T)")
@@ -48,11 +51,21 @@ extension DogeForCausalLM {
         let chunk = min(rows, 512)
         var logits = [Float](repeating: 0, count: chunk * V)
         let invT = 1 / temperature
-        var start = 0
+        var start = 0, chunkIndex = 0
         while start < rows {
             let n = min(chunk, rows - start)
             let input = Array(normed[(start * hidden)..<((start + n) * hidden)])
-            head.forward(input, rows: n, into: &logits, backend: backend)
+            // Kept logits are already divided by the temperature on counted rows.
+            let scale: Float
+            if keep {
+                logits = kept[chunkIndex]; kept[chunkIndex] = []
+                if logits.count < chunk * V { logits += [Float](repeating: 0, count: chunk * V - logits.count) }
+                scale = 1
+            } else {
+                head.forward(input, rows: n, into: &logits, backend: backend)
+                scale = invT
+            }
+            chunkIndex += 1
             logits.withUnsafeMutableBufferPointer { lp in
                 let base = lp.baseAddress!
                 let threads = backend.pool.threads
@@ -67,7 +80,7 @@ extension DogeForCausalLM {
                         } else {
                             // ∂L/∂z = g/τ · (onehot − p),  p = exp(z/τ − lse)
                             let shift = lse[row]
-                            for j in 0..<V { z[j] = z[j] * invT - shift }
+                            for j in 0..<V { z[j] = z[j] * scale - shift }
                             VectorOps.exp(z, out: z, count: V)
                             VectorOps.scale(-g * invT, z, out: z, count: V)
                             z[labels[b][t + 1]] += g * invT
@@ -144,13 +157,14 @@ extension DogeForCausalLM {
     }
 
     /// Chunked LM head: per-token statistics and log Σ exp(z/τ) of every row.
-    func headStatistics(_ normed: [Float], labels: [[Int]], temperature: Float, backend: ComputeBackend)
-        -> (TokenStatistics, [Float]) {
+    func headStatistics(_ normed: [Float], labels: [[Int]], temperature: Float, backend: ComputeBackend,
+                        keepLogits: Bool = false) -> (TokenStatistics, [Float], [[Float]]) {
         let B = labels.count, T = labels[0].count, V = config.vocabSize, hidden = config.hiddenSize, rows = B * T
         let head = lmHead ?? Linear(weight: model.embedTokens)
         var logProbs = [Float](repeating: 0, count: rows), logitSums = [Float](repeating: 0, count: rows)
         var entropies = [Float](repeating: 0, count: rows), lse = [Float](repeating: 0, count: rows)
         var top1 = [Bool](repeating: false, count: rows)
+        var kept: [[Float]] = []
         let counted = (0..<rows).map { row -> Bool in
             let b = row / T, t = row % T
             return t + 1 < T && labels[b][t + 1] != -100
@@ -202,10 +216,11 @@ extension DogeForCausalLM {
                     }
                 }
             }
+            if keepLogits { kept.append(n == chunk ? logits : Array(logits[0..<(n * V)])) }
             start += n
         }
         func grid<E>(_ flat: [E]) -> [[E]] { (0..<B).map { Array(flat[($0 * T)..<(($0 + 1) * T)]) } }
         return (TokenStatistics(logProbs: grid(logProbs), logitSums: grid(logitSums), entropies: grid(entropies),
-                                counted: grid(counted), top1: grid(top1)), lse)
+                                counted: grid(counted), top1: grid(top1)), lse, kept)
     }
 }
