@@ -10,7 +10,7 @@ public struct PostTrainingRecipe {
     public static let keys: [Kind: Set<String>] = [
         .sft: ["packing", "packing_strategy", "padding_free", "completion_only_loss", "assistant_only_loss", "eos_token",
                "pad_token", "truncation_mode", "shuffle_dataset", "loss_type", "dataset_kwargs", "chat_template_path",
-               "eval_packing", "pad_to_multiple_of", "model_init_kwargs_sft", "activation_offloading", "use_liger_kernel"],
+               "eval_packing", "pad_to_multiple_of", "activation_offloading"],
         .dpo: ["beta", "loss_type", "loss_weights", "label_smoothing", "max_prompt_length", "max_completion_length",
                "truncation_mode", "precompute_ref_log_probs", "ref_model_init_kwargs", "disable_dropout", "pad_token",
                "reference_free", "rpo_alpha", "use_weighting", "ld_alpha", "f_divergence_type", "padding_free",

@@ -23,6 +23,12 @@ struct PostTrainingFlags: ParsableArguments {
     @Option(name: .long, help: "Continue from this checkpoint directory.") var resumeFrom: String?
     @Option(name: .long, help: "Stop after this many steps (the schedule still spans max_steps); resume later.") var stopAt: Int?
 
+    func validate() throws {
+        for item in set where !item.contains("=") { throw ValidationError("--set expects KEY=VALUE, found \(item)") }
+        if let stopAt, stopAt < 1 { throw ValidationError("--stop-at must be a positive step, not \(stopAt)") }
+        if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be positive, not \(maxSteps)") }
+    }
+
     func values() throws -> [String: Any] {
         var values: [String: Any] = try config.map { try TrainingOptions.load(recipe: URL(fileURLWithPath: $0)) } ?? [:]
         if let model { values["model_name_or_path"] = model }
@@ -43,7 +49,11 @@ struct PostTrainingFlags: ParsableArguments {
         if maxLength != nil { values.removeValue(forKey: "max_seq_length") }
         for item in set {
             guard let eq = item.firstIndex(of: "=") else { throw ValidationError("--set expects KEY=VALUE, found \(item)") }
-            values[String(item[..<eq])] = try Yams.load(yaml: String(item[item.index(after: eq)...])) ?? NSNull()
+            let value: Any
+            do { value = try Yams.load(yaml: String(item[item.index(after: eq)...])) ?? NSNull() } catch {
+                throw ValidationError("--set \(item): the value is not valid YAML")
+            }
+            try TrainingOptions.set(&values, key: String(item[..<eq]), to: value)
         }
         return values
     }
@@ -70,23 +80,17 @@ struct PostTrainingFlags: ParsableArguments {
             trainer.evalTask = evalTask
             trainer.liveProgress = isatty(STDERR_FILENO) != 0
             err("\(kind.rawValue): \(trainer.totalSteps) steps (from step \(trainer.step)) over \(task.sampleCount) samples\n")
-            let interrupt = InterruptFlag.install()
+            let interrupt = InterruptFlag.install(notice: "\nstopping after this step: saving a checkpoint (Ctrl-C again quits now, unsaved)\n")
             try trainer.run(stopAt: stopAt, stop: { interrupt.isSet })
-            if interrupt.isSet { err("interrupted at step \(trainer.step); saving a checkpoint to resume from\n") }
             if trainer.lastCheckpoint.map({ $0.lastPathComponent != "checkpoint-\(trainer.step)" }) ?? true {
                 err("saved \(try trainer.saveCheckpoint().path)\n")
             }
             print(URL(fileURLWithPath: setup.options.outputDirectory).appendingPathComponent("checkpoint-\(trainer.step)").path)
+            if interrupt.isSet { throw ExitCode(130) }
         } catch let e as PostTrainingError {
             throw RunError(e.description)
         } catch let e as TrainingError {
             throw RunError(e.description)
         }
     }
-}
-
-/// A run-time failure: one line on stderr, exit status 1.
-struct RunError: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
 }

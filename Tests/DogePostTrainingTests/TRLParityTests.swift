@@ -18,11 +18,7 @@ final class TRLParityTests: XCTestCase {
     func run(_ name: String, _ kind: PostTrainingRecipe.Kind) throws -> Run {
         let dir = Self.root.appendingPathComponent(name)
         var values = try TrainingOptions.load(recipe: dir.appendingPathComponent("recipe.yaml"))
-        values["model_name_or_path"] = dir.appendingPathComponent(values["model_name_or_path"] as! String).standardized.path
-        values["datasets_and_ratios"] = [[dir.appendingPathComponent("data.jsonl").path: 1.0]]
-        if let t = values["tokenizer_name_or_path"] as? String {
-            values["tokenizer_name_or_path"] = dir.appendingPathComponent(t).standardized.path
-        }
+        // TrainingOptions.load resolves the recipe's relative paths against its folder.
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("doge-parity-\(name)-\(getpid())")
         try? FileManager.default.removeItem(at: out)
         defer { try? FileManager.default.removeItem(at: out) }

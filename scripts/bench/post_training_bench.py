@@ -108,7 +108,8 @@ def run_doge(doge, kind, model_dir, rows, steps, tmp):
     shutil.rmtree(os.path.join(tmp, f"out_{kind}"), ignore_errors=True)
     subprocess.run([doge, kind, "--config", recipe], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     steps_ = [json.loads(l) for l in open(os.path.join(tmp, f"out_{kind}", "metrics.jsonl"))]
-    return [s["seconds"] for s in steps_[1:]], [s["tokens"] for s in steps_]
+    cumulative = [s["tokens"] for s in steps_]
+    return [s["seconds"] for s in steps_[1:]], [b - a for a, b in zip([0] + cumulative, cumulative)]
 
 
 def main():
