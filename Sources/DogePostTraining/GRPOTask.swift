@@ -147,7 +147,9 @@ public final class GRPOTask: PostTrainingTask {
         var flat: [(prompt: Int, ids: [Int])] = []
         for (k, p) in all.enumerated() { for c in completions[k] { flat.append((p, Array(c.prefix(settings.maxCompletionLength)))) } }
         let scored = try flat.map { f -> ScoredCompletion in
-            ScoredCompletion(row: rows[f.prompt], text: try tokenizer.decode(f.ids, skipSpecialTokens: true), ids: f.ids)
+            // Ids past the tokenizer's vocabulary (a model's padded embedding rows) decode to nothing, as in HF tokenizers.
+            let known = f.ids.filter { tokenizer.idToToken($0) != nil }
+            return ScoredCompletion(row: rows[f.prompt], text: try tokenizer.decode(known, skipSpecialTokens: true), ids: f.ids)
         }
         let weights = settings.rewardWeights ?? Array(repeating: 1, count: rewards.count)
         var perFunction: [[Double]] = []

@@ -160,7 +160,7 @@ public final class PostTrainer {
         let target = min(stopAt ?? totalSteps, totalSteps)
         try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
         let metricsURL = outputDirectory.appendingPathComponent("metrics.jsonl")
-        if !FileManager.default.fileExists(atPath: metricsURL.path) { FileManager.default.createFile(atPath: metricsURL.path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: metricsURL.path) { _ = FileManager.default.createFile(atPath: metricsURL.path, contents: nil) }
         metrics = try FileHandle(forWritingTo: metricsURL)
         try metrics?.seekToEnd()
         defer { try? metrics?.close(); metrics = nil }
