@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "DogeGeneration", targets: ["DogeGeneration"]),
         .library(name: "DogeTraining", targets: ["DogeTraining"]),
         .library(name: "DogeHub", targets: ["DogeHub"]),
+        .library(name: "DogePostTraining", targets: ["DogePostTraining"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -32,10 +33,12 @@ let package = Package(
         // Hugging Face Hub names: the cache layout and downloads.
         .target(name: "CDogeHub"),
         .target(name: "DogeHub", dependencies: ["CDogeHub", "DogeJSON"]),
+        .target(name: "DogePostTraining", dependencies: ["DogeModel", "DogeTokenizers", "DogeJinja", "DogeGeneration", "DogeTraining"]),
         .executableTarget(
             name: "doge",
             dependencies: [
                 "DogeKernels", "DogeModel", "DogeTokenizers", "DogeJinja", "DogeGeneration", "DogeTraining", "DogeHub",
+                "DogePostTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -47,6 +50,7 @@ let package = Package(
         .testTarget(name: "DogeGenerationTests", dependencies: ["DogeGeneration"], exclude: ["Fixtures"]),
         .testTarget(name: "DogeTrainingTests", dependencies: ["DogeTraining"], exclude: ["Fixtures"]),
         .testTarget(name: "DogeHubTests", dependencies: ["DogeHub", "DogeModel"]),
+        .testTarget(name: "DogePostTrainingTests", dependencies: ["DogePostTraining"], exclude: ["Fixtures"]),
         // Runs the built `doge` binary (built with the tests by `swift test`): exit codes and messages.
         .testTarget(name: "DogeCLITests"),
     ]

@@ -24,6 +24,10 @@ struct Doge: AsyncParsableCommand {
             TrainCommand.self,
             PlotCommand.self,
             TokenizerCommand.self,
+            SFTCommand.self,
+            DPOCommand.self,
+            GRPOCommand.self,
+            UpcycleCommand.self,
             QuantizeCommand.self,
             DownloadCommand.self,
         ]

@@ -4,6 +4,7 @@ import Yams
 import DogeHub
 import DogeModel
 import DogeTraining
+import DogePostTraining
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -55,6 +56,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(name: .long, help: "Continue from the newest checkpoint in output_dir.") var resume = false
     @Option(name: .long, help: "Continue from this checkpoint directory.") var resumeFrom: String?
     @Option(name: .long, help: "Stop after this many steps (the schedule still spans max_steps); resume later.") var stopAt: Int?
+    @Option(name: .long, help: "Train only the CDMoE router and expert tables for the first N steps (after `doge upcycle`).") var expertsOnlySteps: Int = 0
 
     func validate() throws {
         for item in set where !item.contains("=") { throw ValidationError("--set expects KEY=VALUE (or KEY.FIELD=VALUE), found \(item)") }
@@ -135,6 +137,11 @@ struct TrainCommand: ParsableCommand {
         }
         trainer.report = err
         trainer.liveProgress = isatty(STDERR_FILENO) != 0
+        if expertsOnlySteps > 0 {
+            guard model.config.isMoE else { throw ValidationError("--experts-only-steps needs a CDMoE model (is_moe true)") }
+            let n = expertsOnlySteps
+            trainer.trainable = { name, step in step >= n || Upcycle.isExpertParameter(name) }
+        }
         let interrupt = InterruptFlag.install(notice: "\nstopping after this step: saving a checkpoint (Ctrl-C again quits now, unsaved)\n")
         trainer.shouldStop = { interrupt.isSet }
         let params = model.namedParameters().values.reduce(0) { $0 + $1.count }
