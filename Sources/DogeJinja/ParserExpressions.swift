@@ -9,7 +9,9 @@ extension Parser {
         while true {
             if !items.isEmpty { try expectOp(",") }
             if isTupleEnd(extraEnd) { break }
-            items.append(withCondexpr ? try parseExpression() : try parseOr())
+            let item = withCondexpr ? try parseExpression() : try parseOr()
+            try checkHeight(item)
+            items.append(item)
             if isOp(",") { isTuple = true } else { break }
         }
         if !isTuple {
@@ -41,7 +43,14 @@ extension Parser {
             let otherwise = skipName("else") ? try parseExpression() : nil
             expr = Expr(kind: .conditional(then: expr, condition: cond, otherwise: otherwise), loc: expr.loc)
         }
+        try checkHeight(expr)
         return expr
+    }
+
+    func checkHeight(_ expr: Expr) throws {
+        if expr.height > maxDepth {
+            throw TemplateError(.limitExceeded, "expression nested too deeply (\(expr.height) levels, limit \(maxDepth))", at: expr.loc)
+        }
     }
 
     private mutating func parseOr() throws -> Expr {
