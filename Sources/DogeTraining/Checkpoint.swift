@@ -29,6 +29,7 @@ public enum TrainingCheckpoint {
         let temporary = outputDirectory.appendingPathComponent(".checkpoint-\(state.globalStep).tmp-\(getpid())")
         do {
             try fm.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
+            AtomicFile.removeStaleTemporaries(in: outputDirectory)
             try? fm.removeItem(at: temporary)
             try model.save(to: temporary)
             if let tokenizerDirectory {
@@ -45,8 +46,7 @@ public enum TrainingCheckpoint {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(state).write(to: temporary.appendingPathComponent("trainer_state.json"))
-            if fm.fileExists(atPath: final.path) { try fm.removeItem(at: final) }
-            try fm.moveItem(at: temporary, to: final)
+            try AtomicFile.replaceDirectory(final, with: temporary)
         } catch let e as ModelError {
             throw TrainingError.checkpoint("cannot write \(final.path): \(e)")
         } catch {
@@ -54,7 +54,7 @@ public enum TrainingCheckpoint {
         }
         if let limit {
             let all = checkpoints(in: outputDirectory)
-            for (_, url) in all.dropLast(limit) { try? fm.removeItem(at: url) }
+            for (_, url) in all.dropLast(limit) { try? AtomicFile.removeDirectory(url) }
         }
         return final
     }

@@ -254,9 +254,12 @@ public enum AtomicFile {
         let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
         do {
             try data.write(to: tmp)
+            // Flushed before the rename, so after a power loss the name points at complete data.
+            sync(tmp)
             if rename(tmp.path, url.path) != 0 {
                 throw ModelError.io(path: url.path, detail: "cannot move the temporary file into place: \(String(cString: strerror(errno)))")
             }
+            sync(dir)
         } catch let e as ModelError {
             try? FileManager.default.removeItem(at: tmp)
             throw e
