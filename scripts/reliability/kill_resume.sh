@@ -76,6 +76,8 @@ check_checkpoints() {
     python3 - "$1" <<'PY'
 import json, os, re, struct, sys
 root = sys.argv[1]
+if not os.path.isdir(root):
+    sys.exit(0)
 def safetensors(path):
     with open(path, "rb") as f:
         n = struct.unpack("<Q", f.read(8))[0]
