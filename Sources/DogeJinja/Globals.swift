@@ -33,6 +33,7 @@ enum Globals {
                 try Namespace.checkName(k)
                 ns.attributes[k] = v
             }
+            interp.namespaces.append(ns)
             return try interp.checkDepth(.opaque(JinjaOpaque(.namespace(ns))))
         },
         "dict": function("dict") { args, interp in

@@ -77,8 +77,18 @@ final class Interpreter {
         self.deadline = overflow ? .max : d
     }
 
+    /// Scopes that define a macro and namespaces: a macro's closure is the scope holding it, and
+    /// a namespace can hold itself, so these form reference cycles; they are broken at the end of
+    /// the render (found by the fuzzer's leak check).
+    private var cyclicScopes: [Scope] = []
+    var namespaces: [Namespace] = []
+
     func render(_ body: [Node], context: [String: JinjaValue]) throws -> String {
         let scope = Scope(context, parent: nil)
+        defer {
+            for s in cyclicScopes { s.vars.removeAll() }
+            for ns in namespaces { ns.attributes = OrderedObject() }
+        }
         var out = ""
         _ = try execute(body, scope, &out)
         return out
@@ -148,6 +158,7 @@ final class Interpreter {
         case .macro(let definition):
             let m = Macro(definition: definition, closure: scope)
             scope.vars[definition.name] = .opaque(JinjaOpaque(.macro(m)))
+            cyclicScopes.append(scope)
         case .callBlock(let call, let definition):
             guard case .call(let callee, let args) = call.kind else { break }
             let caller = Macro(definition: definition, closure: scope)

@@ -50,6 +50,13 @@ extension DogeConfiguration {
             throw ModelError.invalidConfig(file: file, field: "num_hidden_layers",
                 problem: "\(numHiddenLayers) layers is more than the \(Self.maxHiddenLayers) swift-doge accepts")
         }
+        // Each size below 2^31, so the products of two that the tensor list forms cannot overflow.
+        for (field, value) in [("vocab_size", vocabSize), ("hidden_size", hiddenSize), ("intermediate_size", intermediateSize),
+                               ("num_attention_heads", numAttentionHeads), ("num_key_value_heads", numKeyValueHeads),
+                               ("head_dim", headDim), ("num_experts", numExperts), ("num_labels", numLabels)]
+        where value >= 1 << 31 {
+            throw ModelError.invalidConfig(file: file, field: field, problem: "\(value) is over the limit of 2^31")
+        }
         guard let n = parameterCount, n <= Self.maxParameterCount else {
             throw ModelError.invalidConfig(file: file, field: "hidden_size",
                 problem: "these sizes (vocab_size \(vocabSize), hidden_size \(hiddenSize), intermediate_size \(intermediateSize), "

@@ -131,3 +131,33 @@ import Testing
         #expect(try render("{{ '%5d|%-4s|%.2f' % (42, 'ab', 3.14159) }}") == "   42|ab  |3.14")
     }
 }
+
+/// A macro's closure is the scope that holds it and a namespace can hold itself: reference
+/// cycles that leaked every such render until the fuzzer's leak check found them.
+@Suite struct RenderCycleTests {
+    final class Watch: @unchecked Sendable {
+        weak var namespace: Namespace?
+        weak var macroOwner: JinjaOpaque?
+    }
+
+    @Test func macrosAndSelfHoldingNamespacesAreFreedAfterRender() throws {
+        let watch = Watch()
+        let keep = JinjaValue.function("keep") { args, _ in
+            for case .opaque(let o) in args {
+                switch o.kind {
+                case .namespace(let ns): watch.namespace = ns
+                case .macro: watch.macroOwner = o
+                default: break
+                }
+            }
+            return .string("")
+        }
+        let source = """
+            {% macro m(x) %}{{ x }}{% endmacro %}{% set ns = namespace(a=1) %}{% set ns.me = ns %}{% set ns.f = m %}\
+            {{ keep(ns, m) }}{{ m(ns.a) }}
+            """
+        #expect(try render(source, ["keep": keep]) == "1")
+        #expect(watch.namespace == nil, "the namespace outlived the render")
+        #expect(watch.macroOwner == nil, "the macro (and its scope) outlived the render")
+    }
+}

@@ -21,6 +21,7 @@ SWIFTC=(swiftc -O -wmo -parse-as-library -g "${SAN[@]}" -I "$OUT" -I "$OUT/modul
         -D SWIFT_PACKAGE -Xcc -I"$PWD/Sources/CDogeKernels/include" -Xcc -I"$PWD/$YAMS/CYaml/include" -I "$YAMS/CYaml/include")
 CFLAGS=(-O2 -g -fsanitize=address,fuzzer-no-link -fPIC)
 
+DIRTY=0  # once a module is rebuilt, every later one (they are built in dependency order) is too
 say() { printf 'fuzz build: %s\n' "$*" >&2; }
 c_objects() {  # NAME SRCDIR [flags]: compiles every .c under SRCDIR
     local name=$1 dir=$2; shift 2
@@ -28,13 +29,15 @@ c_objects() {  # NAME SRCDIR [flags]: compiles every .c under SRCDIR
         clang "${CFLAGS[@]}" "$@" -c "$c" -o "$OUT/$name-$(basename "$c" .c).o"
     done
 }
-swift_module() {  # NAME SOURCES...: skipped when its object is newer than its sources and inputs
+swift_module() {  # NAME SOURCES...: skipped when its object is newer than its sources
     local name=$1; shift
-    if [[ -f $OUT/$name.o ]] && [[ -z $(find "$@" "$OUT"/*.swiftmodule -newer "$OUT/$name.o" 2> /dev/null | grep -v "/$name.swiftmodule" | head -1) ]]; then
+    if (( ! DIRTY )) && [[ -f $OUT/$name.o ]] && [[ -z $(find "$@" -newer "$OUT/$name.o" | head -1) ]]; then
         return
     fi
+    DIRTY=1
     say "$name"
-    "${SWIFTC[@]}" -module-name "$name" -emit-module -emit-module-path "$OUT/$name.swiftmodule" -c "$@" -o "$OUT/$name.o"
+    "${SWIFTC[@]}" -module-name "$name" -emit-module -emit-module-path "$OUT/$name.swiftmodule" -c "$@" -o "$OUT/$name.o.tmp"
+    mv "$OUT/$name.o.tmp" "$OUT/$name.o"
 }
 
 if [[ ! -f $OUT/CYaml-api.o ]] || [[ -n $(find Sources/CDogeKernels -newer "$OUT/CYaml-api.o" -name "*.[ch]" | head -1) ]]; then
@@ -45,13 +48,15 @@ MAP
 c_objects CDogeKernels Sources/CDogeKernels -ISources/CDogeKernels/include
 say CYaml
 c_objects CYaml "$YAMS/CYaml/src" -I"$YAMS/CYaml/include" -DYAML_DECLARE_EXPORT
+DIRTY=1
 fi
+# Dependency order, slowest-changing first (a change rebuilds its module and every later one).
 swift_module DogeJSON Sources/DogeJSON/*.swift
-swift_module DogeJinja Sources/DogeJinja/*.swift
-swift_module DogeTokenizers $(find Sources/DogeTokenizers -name '*.swift')
+swift_module Yams "$YAMS"/Yams/*.swift
 swift_module DogeKernels Sources/DogeKernels/*.swift
 swift_module DogeModel $(find Sources/DogeModel -name '*.swift')
-swift_module Yams "$YAMS"/Yams/*.swift
+swift_module DogeJinja Sources/DogeJinja/*.swift
+swift_module DogeTokenizers $(find Sources/DogeTokenizers -name '*.swift')
 swift_module DogeTraining Sources/DogeTraining/*.swift
 say "harnesses"
 "${SWIFTC[@]}" -module-name DogeFuzz scripts/fuzz/Harnesses/*.swift "$OUT"/*.o -o "$BIN.tmp"
