@@ -67,6 +67,13 @@ extension Parser {
 
     private mutating func parseNot() throws -> Expr {
         if isName("not") {
+            // `not not not …` recurses here without passing parseExpression: count it too
+            // (found by AddressSanitizer's smaller thread stacks).
+            depth += 1
+            defer { depth -= 1 }
+            if depth > maxDepth {
+                throw TemplateError(.limitExceeded, "expression nested too deeply", at: current.loc)
+            }
             let loc = advance().loc
             return Expr(kind: .unary(.not, try parseNot()), loc: loc)
         }

@@ -6,13 +6,15 @@ import Testing
 /// Hostile templates: each must stop with a typed `.limitExceeded` (or `.type`) error that says
 /// where in the template it happened, quickly and without exhausting memory or the stack.
 @Suite struct SandboxTests {
-    /// Runs `source` and returns its error, failing the test if it rendered or took over 5 s.
+    /// Runs `source` and returns its error, failing the test if it rendered or took over 60 s
+    /// (each takes well under a second in a release build; the bound leaves room for sanitizers
+    /// and loaded machines while still catching anything exponential).
     private func hostile(_ source: String, _ context: [String: JinjaValue] = [:], options: TemplateOptions = .init())
         throws -> TemplateError
     {
         let start = Date()
         let e = try #require(renderError(source, context, options: options))
-        #expect(Date().timeIntervalSince(start) < 5, "took \(Date().timeIntervalSince(start)) s")
+        #expect(Date().timeIntervalSince(start) < 60, "took \(Date().timeIntervalSince(start)) s")
         return e
     }
 

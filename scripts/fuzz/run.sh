@@ -23,7 +23,7 @@ WORK=.build/fuzz/corpus/$TARGET ART=.build/fuzz/artifacts/$TARGET
 mkdir -p "$WORK" "$ART"
 LOG=.build/fuzz/$TARGET.log
 set +e
-DOGE_FUZZ_TARGET=$TARGET ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
+DOGE_FUZZ_TARGET=$TARGET ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 LSAN_OPTIONS=suppressions=scripts/fuzz/lsan.supp \
     .build/fuzz/doge-fuzz "$WORK" "scripts/fuzz/corpus/$TARGET" \
     -max_total_time="$SECONDS_" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048 -max_len=65536 \
     -artifact_prefix="$ART/" -print_final_stats=1 > "$LOG" 2>&1

@@ -18,8 +18,9 @@ run() {  # SANITIZER BUILD_DIR
     echo "== swift test --sanitize=$san ${filter:+--filter $filter} (log: $log)" >&2
     mkdir -p .build
     set +e
-    # halt_on_error: the first report fails the run; suppressions none.
-    ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+    # halt_on_error: the first report fails the run; only the XCTest runtime's own allocations are suppressed.
+    ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 LSAN_OPTIONS=suppressions=$PWD/scripts/reliability/lsan-tests.supp \
+    TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
         swift test "${args[@]}" > "$log" 2>&1
     local status=$?
     set -e
