@@ -8,7 +8,7 @@
 #   scripts/fuzz/build.sh        (needs `swift package resolve` done once, for Yams' sources)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-OUT=.build/fuzz
+OUT=$PWD/.build/fuzz
 BIN=$OUT/doge-fuzz
 mkdir -p "$OUT/modulemaps/CDogeKernels"
 YAMS=.build/checkouts/Yams/Sources
@@ -59,6 +59,6 @@ swift_module DogeJinja Sources/DogeJinja/*.swift
 swift_module DogeTokenizers $(find Sources/DogeTokenizers -name '*.swift')
 swift_module DogeTraining Sources/DogeTraining/*.swift
 say "harnesses"
-"${SWIFTC[@]}" -module-name DogeFuzz scripts/fuzz/Harnesses/*.swift "$OUT"/*.o -o "$BIN.tmp"
+(cd "$OUT" && "${SWIFTC[@]}" -module-name DogeFuzz "$OLDPWD"/scripts/fuzz/Harnesses/*.swift ./*.o -o "$BIN.tmp")
 mv "$BIN.tmp" "$BIN"
 say "built $BIN"
