@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "DogeJinja", targets: ["DogeJinja"]),
         .library(name: "DogeGeneration", targets: ["DogeGeneration"]),
         .library(name: "DogeTraining", targets: ["DogeTraining"]),
+        .library(name: "DogeHub", targets: ["DogeHub"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -28,10 +29,13 @@ let package = Package(
         .target(name: "DogeTokenizers", dependencies: ["DogeJinja", "DogeJSON"]),
         .target(name: "DogeGeneration", dependencies: ["DogeModel", "DogeTokenizers"]),
         .target(name: "DogeTraining", dependencies: ["DogeModel", "DogeTokenizers", .product(name: "Yams", package: "Yams")]),
+        // Hugging Face Hub names: the cache layout and downloads.
+        .target(name: "CDogeHub"),
+        .target(name: "DogeHub", dependencies: ["CDogeHub", "DogeJSON"]),
         .executableTarget(
             name: "doge",
             dependencies: [
-                "DogeKernels", "DogeModel", "DogeTokenizers", "DogeJinja", "DogeGeneration", "DogeTraining",
+                "DogeKernels", "DogeModel", "DogeTokenizers", "DogeJinja", "DogeGeneration", "DogeTraining", "DogeHub",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -42,6 +46,7 @@ let package = Package(
         .testTarget(name: "DogeJinjaTests", dependencies: ["DogeJinja"], exclude: ["Fixtures"]),
         .testTarget(name: "DogeGenerationTests", dependencies: ["DogeGeneration"], exclude: ["Fixtures"]),
         .testTarget(name: "DogeTrainingTests", dependencies: ["DogeTraining"], exclude: ["Fixtures"]),
+        .testTarget(name: "DogeHubTests", dependencies: ["DogeHub", "DogeModel"]),
         // Runs the built `doge` binary (built with the tests by `swift test`): exit codes and messages.
         .testTarget(name: "DogeCLITests"),
     ]

@@ -15,8 +15,11 @@ struct ConvertCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .long, help: "Source model directory.")
+    @Option(name: .long, help: "Source model directory, or Hub name OWNER/NAME from the Hugging Face cache.")
     var model: String
+
+    @Option(name: .long, help: "Branch, tag or commit of a Hub name given to --model (default: main).")
+    var revision: String?
 
     @Option(name: .long, help: "Destination directory (created; must not hold a sharded checkpoint).")
     var output: String
@@ -32,7 +35,7 @@ struct ConvertCommand: ParsableCommand {
 
     func run() throws {
         let weightType = WeightDType(rawValue: dtype.uppercased())!
-        let source = URL(fileURLWithPath: model), destination = URL(fileURLWithPath: output)
+        let source = try ModelLocator.resolve(model, revision: revision), destination = URL(fileURLWithPath: output)
         let lm = try DogeForCausalLM(directory: source)
         try lm.save(to: destination, dtype: weightType)
         for file in ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json"] {

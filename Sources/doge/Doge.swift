@@ -24,6 +24,8 @@ struct Doge: AsyncParsableCommand {
             TrainCommand.self,
             PlotCommand.self,
             TokenizerCommand.self,
+            QuantizeCommand.self,
+            DownloadCommand.self,
         ]
     )
 

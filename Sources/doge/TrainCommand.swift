@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Yams
+import DogeHub
 import DogeModel
 import DogeTraining
 
@@ -33,7 +34,8 @@ struct TrainCommand: ParsableCommand {
     )
 
     @Option(name: .long, help: "Recipe YAML (small-doge config_full.yaml keys).") var config: String?
-    @Option(name: .long, help: "Checkpoint directory to continue from (model_name_or_path).") var model: String?
+    @Option(name: .long, help: "Checkpoint directory to continue from (model_name_or_path), or Hub name OWNER/NAME from the Hugging Face cache.") var model: String?
+    @Option(name: .long, help: "Branch, tag or commit of a Hub name in model_name_or_path (default: main).") var revision: String?
     @Option(name: .long, help: "Directory with tokenizer.json (default: the model directory).") var tokenizer: String?
     @Option(name: .long, help: "Training data file; repeat for several. FILE or FILE=RATIO.") var dataset: [String] = []
     @Option(name: .long, help: "Held-out file evaluated every eval_steps (eval_dataset); repeatable.") var evalDataset: [String] = []
@@ -102,7 +104,11 @@ struct TrainCommand: ParsableCommand {
             }
             try TrainingOptions.set(&values, key: String(item[..<eq]), to: value)
         }
-        let options = try TrainingOptions.from(values)
+        var options = try TrainingOptions.from(values)
+        // A Hub name (OWNER/NAME) in model_name_or_path: its cached snapshot.
+        if let path = options.modelPath, !FileManager.default.fileExists(atPath: path), HubCache.isRepoName(path) {
+            options.modelPath = try ModelSource.directory(for: path, revision: revision).path
+        }
         // Keys that only do not apply here: one note per reason.
         var byReason: [String: [String]] = [:]
         for (key, reason) in options.ignored { byReason[reason, default: []].append(key) }
