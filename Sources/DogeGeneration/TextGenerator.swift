@@ -102,6 +102,13 @@ public final class TextGenerator: @unchecked Sendable {
         case .text(let text):
             // A BOS-only prompt is unconditional generation: ask for it explicitly with .ids.
             guard !text.isEmpty else { throw GenerationError.emptyPrompt }
+            // Encoding costs ~20 bytes of memory per text byte: refuse texts that cannot fit
+            // the model's context whatever they encode to, before encoding them.
+            let limit = tokens.maxPromptTokens
+            if text.utf8.count > limit {
+                let atLeast = text.utf8.count / tokenizer.maxTokenBytes
+                if atLeast > limit { throw GenerationError.promptTooLong(tokens: atLeast, limit: limit) }
+            }
             ids = tokenizer.encode(text)
         case .chat(let messages):
             guard (try? tokenizer.chatTemplate()) != nil else {

@@ -14,6 +14,9 @@ public enum TrainingSetup {
             do { config = try DogeConfiguration(json: json, file: "model_init_kwargs") } catch {
                 throw TrainingError.invalidOption(key: "model_init_kwargs", problem: "\(error)")
             }
+            do { try config.checkFitsInMemory(bytesPerParameter: 16, what: "training a new model") } catch {
+                throw TrainingError.invalidOption(key: "model_init_kwargs", problem: "\(error)")
+            }
             return DogeForCausalLM(config: config, layout: .native, seed: UInt64(bitPattern: Int64(o.seed)))
         }
         let path = o.modelPath!

@@ -41,8 +41,8 @@ struct ConvertCommand: ParsableCommand {
         for file in ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json"] {
             let from = source.appendingPathComponent(file), to = destination.appendingPathComponent(file)
             guard FileManager.default.fileExists(atPath: from.path), from.standardizedFileURL != to.standardizedFileURL else { continue }
-            try? FileManager.default.removeItem(at: to)
-            try FileManager.default.copyItem(at: from, to: to)
+            // Read, then written under a temporary name and renamed: never a half-copied tokenizer.
+            try AtomicFile.write(try Data(contentsOf: from), to: to)
         }
         FileHandle.standardError.write(Data("wrote \(lm.layout) checkpoint (\(weightType.rawValue)) to \(output)\n".utf8))
     }
