@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "DogeJinja", targets: ["DogeJinja"]),
         .library(name: "DogeGeneration", targets: ["DogeGeneration"]),
         .library(name: "DogeTraining", targets: ["DogeTraining"]),
+        .library(name: "DogeEval", targets: ["DogeEval"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -28,10 +29,11 @@ let package = Package(
         .target(name: "DogeTokenizers", dependencies: ["DogeJinja", "DogeJSON"]),
         .target(name: "DogeGeneration", dependencies: ["DogeModel", "DogeTokenizers"]),
         .target(name: "DogeTraining", dependencies: ["DogeModel", "DogeTokenizers", .product(name: "Yams", package: "Yams")]),
+        .target(name: "DogeEval", dependencies: ["DogeModel", "DogeTokenizers", "DogeJinja", "DogeGeneration", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "doge",
             dependencies: [
-                "DogeKernels", "DogeModel", "DogeTokenizers", "DogeJinja", "DogeGeneration", "DogeTraining",
+                "DogeKernels", "DogeModel", "DogeTokenizers", "DogeJinja", "DogeGeneration", "DogeTraining", "DogeEval",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -42,5 +44,6 @@ let package = Package(
         .testTarget(name: "DogeJinjaTests", dependencies: ["DogeJinja"]),
         .testTarget(name: "DogeGenerationTests", dependencies: ["DogeGeneration"], exclude: ["Fixtures"]),
         .testTarget(name: "DogeTrainingTests", dependencies: ["DogeTraining"], exclude: ["Fixtures"]),
+        .testTarget(name: "DogeEvalTests", dependencies: ["DogeEval"], exclude: ["Fixtures"]),
     ]
 )

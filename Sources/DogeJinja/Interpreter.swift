@@ -119,6 +119,9 @@ final class Interpreter {
             try checkSize(out)
         case .output(let e):
             let v = try eval(e, scope)
+            if options.strictUndefined, case .undefined = v {
+                throw TemplateError(.undefined, undefinedMessage(e), at: node.loc)
+            }
             v.appendString(to: &out)
             try checkSize(out)
         case .if(let branches, let otherwise):
