@@ -56,6 +56,10 @@ public final class Evaluator: @unchecked Sendable {
     /// Loads and prepares a task's documents and requests (no model work); errors name the task,
     /// file, line and field.
     public func prepare(_ task: TaskConfig, options: EvalOptions) throws -> [DocRequests] {
+        try Self.prepare(task, dataDir: dataDir, options: options)
+    }
+
+    public static func prepare(_ task: TaskConfig, dataDir: URL, options: EvalOptions) throws -> [DocRequests] {
         guard let split = task.evalSplit else { throw EvalError(.taskFile, "\(task.file.path): no split to evaluate") }
         let raw = try TaskData.load(dataDir: dataDir, task: task.name, split: split, purpose: "documents evaluated")
         let features = Set(raw[0].fields.keys.map(\.pythonString))
