@@ -3,9 +3,14 @@ small documents in each benchmark's own columns, composed here from invented sen
 rows), with the edge cases the scorers must get right: trailing spaces, non-ASCII text, ARC's
 numeric labels and 3-5 choices, HellaSwag's [title]/[step] brackets and double spaces, Winogrande
 blanks before a period, a few-shot pool holding the evaluated document, TriviaQA aliases."""
-import json, os, random
+import argparse, json, os, random
 
-OUT = os.path.join(os.path.dirname(__file__), "..", "..", "Tests", "DogeEvalTests", "Fixtures", "data")
+parser = argparse.ArgumentParser()
+parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "..", "Tests", "DogeEvalTests", "Fixtures", "data"))
+parser.add_argument("--scale", type=int, default=1, help="multiply the number of evaluated documents (benchmarks)")
+args = parser.parse_args()
+OUT = args.out
+S = args.scale
 rng = random.Random(7)
 
 THINGS = ["a river", "the moon", "a candle", "an oak tree", "a copper wire", "the wind", "a glacier", "a honeybee",
@@ -37,7 +42,7 @@ def arc(n, prefix):
                      "answerKey": labels[rng.randrange(k)]})
     return rows
 
-write("arc_easy", "test", arc(12, "ae"))
+write("arc_easy", "test", arc(12 * S, "ae"))
 write("arc_easy", "train", arc(25, "aet"))
 write("arc_challenge", "test", arc(8, "ac"))
 write("arc_challenge", "train", arc(9, "act"))
@@ -54,7 +59,7 @@ def piqa(n):
         rows.append({"goal": goal, "sol1": s1, "sol2": s2, "label": rng.randrange(2)})
     return rows
 
-piqa_val = piqa(10)
+piqa_val = piqa(10 * S)
 piqa_train = piqa(9)
 piqa_train.insert(4, dict(piqa_val[1]))   # the few-shot pool holds an evaluated document
 write("piqa", "validation", piqa_val)
@@ -81,7 +86,7 @@ def hellaswag(n):
                      "label": str(rng.randrange(4))})
     return rows
 
-write("hellaswag", "validation", hellaswag(10))
+write("hellaswag", "validation", hellaswag(10 * S))
 write("hellaswag", "train", hellaswag(8))
 
 def obqa(n, prefix):
@@ -95,7 +100,7 @@ def obqa(n, prefix):
                      "choices": {"text": texts, "label": ["A", "B", "C", "D"]}, "answerKey": "ABCD"[rng.randrange(4)]})
     return rows
 
-write("openbookqa", "test", obqa(10, "ob"))
+write("openbookqa", "test", obqa(10 * S, "ob"))
 write("openbookqa", "train", obqa(8, "obt"))
 
 def wino(n):
@@ -113,7 +118,7 @@ def wino(n):
         rows.append({"sentence": s, "option1": o1, "option2": o2, "answer": rng.choice(["1", "2"])})
     return rows
 
-write("winogrande", "validation", wino(10))
+write("winogrande", "validation", wino(10 * S))
 write("winogrande", "train", wino(8))
 
 def mmlu(n, subject):
@@ -124,7 +129,7 @@ def mmlu(n, subject):
     return rows
 
 for subject in ["astronomy", "high_school_physics"]:
-    write("mmlu_" + subject, "test", mmlu(6, subject))
+    write("mmlu_" + subject, "test", mmlu(6 * S, subject))
     write("mmlu_" + subject, "dev", mmlu(5, subject))
 
 def trivia(n):

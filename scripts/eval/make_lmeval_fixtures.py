@@ -29,7 +29,7 @@ OFFICIAL = {
 }
 
 
-def local_yaml(name, tmp):
+def local_yaml(name, tmp, data=DATA):
     """The official YAML text with only the data source changed (and the task renamed fx_<name>)."""
     src = os.path.join(TASKS, OFFICIAL[name])
     text = open(src).read()
@@ -48,7 +48,7 @@ def local_yaml(name, tmp):
         if key in ("dataset_path", "dataset_name", "task", "tag") or line.startswith("  - ai2_arc") or line.startswith("  - multiple_choice") or line.startswith("  - lambada"):
             continue
         lines.append(line)
-    splits = {os.path.splitext(f)[0]: os.path.join(DATA, name, f) for f in os.listdir(os.path.join(DATA, name))}
+    splits = {os.path.splitext(f)[0]: os.path.join(data, name, f) for f in os.listdir(os.path.join(data, name))}
     lines = [f"task: fx_{name}", "dataset_path: json", "dataset_kwargs:", "  data_files:"] + \
             [f"    {s}: {p}" for s, p in sorted(splits.items())] + lines
     open(os.path.join(tmp, f"fx_{name}.yaml"), "w").write("\n".join(lines) + "\n")
@@ -79,8 +79,7 @@ def main():
                 metrics[m] = v if v != "N/A" else None
             samples = []
             for s in out["samples"][f"fx_{n}"]:
-                args = [[a for a in s["arguments"][k].values()] for k in sorted(s["arguments"], key=lambda x: int(x.split("_")[-1]))]
-                entry = {"doc_id": s["doc_id"], "arguments": [[a for a in arg if isinstance(a, str)] for arg in args]}
+                entry = {"doc_id": s["doc_id"], "arguments": [[a for a in arg if isinstance(a, str)] for arg in s["arguments"]]}
                 fr = s["filtered_resps"]
                 if fr and isinstance(fr[0], (list, tuple)):
                     entry["loglikelihoods"] = [float(r[0]) for r in fr]
