@@ -44,6 +44,6 @@ let package = Package(
         .testTarget(name: "DogeJinjaTests", dependencies: ["DogeJinja"]),
         .testTarget(name: "DogeGenerationTests", dependencies: ["DogeGeneration"], exclude: ["Fixtures"]),
         .testTarget(name: "DogeTrainingTests", dependencies: ["DogeTraining"], exclude: ["Fixtures"]),
-        .testTarget(name: "DogeEvalTests", dependencies: ["DogeEval"], exclude: ["Fixtures"]),
+        .testTarget(name: "DogeEvalTests", dependencies: ["DogeEval", "DogeJinja"], exclude: ["Fixtures"]),
     ]
 )

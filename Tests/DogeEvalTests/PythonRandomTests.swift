@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import DogeEval
+import DogeJinja
 
 /// CPython's random.Random reproduced bit for bit (fixture: scripts/eval/make_random_fixture.py).
 final class PythonRandomTests: XCTestCase {
@@ -52,5 +53,23 @@ final class PythonRandomTests: XCTestCase {
         XCTAssertEqual(try PythonRegex.sub(pattern: #"\[.*?\]"#, replacement: "", in: "a [x] b [y]c"), "a  b c")
         XCTAssertEqual(try PythonRegex.sub(pattern: #"{\s*([^}]*?)\s*}"#, replacement: #"{\1}"#, in: "x {  y } z"), "x {y} z")
         XCTAssertEqual(Metrics.pooledStderr([0.1, 0.2], sizes: [10, 30]), 0.1532541748, accuracy: 1e-9)
+    }
+}
+
+/// Template semantics lm-eval's tasks depend on: Python's list repr read back by literal_eval,
+/// code-point string indices, str.capitalize.
+final class TemplateSemanticsTests: XCTestCase {
+    func testChoicesRoundTripAndCodePointSlices() throws {
+        let tricky = ["it's", "say \"hi\"", "both ' and \"", "back\\slash", "tab\tnew\nline", "\u{1}ctl", "é👍🏽", ""]
+        let config = try TaskConfig(pairs: [("task", .string("t")), ("test_split", .string("test")), ("output_type", .string("multiple_choice")),
+                                            ("doc_to_text", .string("{{ s[:s.index('_')] }}|{{ s[s.index('_') + 1:].strip() }}|{{ c.capitalize() }}")),
+                                            ("doc_to_target", .int(0)), ("doc_to_choice", .string("{{ xs }}"))],
+                                    file: URL(fileURLWithPath: "/t.yaml"))
+        let prompter = try TaskPrompter(config: config, features: ["s", "xs", "c"])
+        let doc = Document(fields: OrderedObject([("xs", .array(tricky.map(JinjaValue.string))), ("s", .string("Zoë 👍🏽 and _ went .")),
+                                                  ("c", .string("hELLO wORLD"))]),
+                           file: URL(fileURLWithPath: "/d.jsonl"), line: 1)
+        XCTAssertEqual(try prompter.choices(doc), tricky)
+        XCTAssertEqual(try prompter.text(doc), .text("Zoë 👍🏽 and |went .|Hello world"))
     }
 }
