@@ -14,6 +14,8 @@ public final class EvalModel: @unchecked Sendable {
     public let maxLength: Int
     /// lm-eval's `prefix_token_id`: BOS, else EOS.
     public let prefixToken: Int
+    /// The last context encoded: a question's choices share it.
+    private var lastContext: (text: String, tokens: [Int])?
 
     public init(directory: URL, batchSize: Int = 32) throws {
         self.directory = directory
@@ -57,7 +59,11 @@ public final class EvalModel: @unchecked Sendable {
         cont.insert(contentsOf: moved, at: cont.startIndex)
         let contextText = String(String.UnicodeScalarView(ctx)), continuationText = String(cont)
         let whole = encode(contextText + continuationText)
-        let contextTokens = encode(contextText)
+        let contextTokens: [Int]
+        if let last = lastContext, last.text == contextText { contextTokens = last.tokens } else {
+            contextTokens = encode(contextText)
+            lastContext = (contextText, contextTokens)
+        }
         let continuationTokens = Array(whole.dropFirst(contextTokens.count))
         guard !continuationTokens.isEmpty else {
             throw EvalError(.data, "the continuation \(continuation.debugDescription) adds no tokens to its context (it merges into the context's last token)")

@@ -148,6 +148,8 @@ public final class LoglikelihoodScorer: @unchecked Sendable {
         prefixCache = P > 0 ? model.cache(gathering: rowGroup, from: prefixCache) : model.makeCache(batch: rowGroup.count)
         let logits = try model.logits(ids: ids, attentionMask: mask, positions: positions, cache: prefixCache, backend: backend)
         let V = model.config.vocabSize
+        let scratch = UnsafeMutableBufferPointer<Float>.allocate(capacity: V)
+        defer { scratch.deallocate() }
         var out: [[Scored]] = []
         var row = 0
         for g in batch {
@@ -159,7 +161,7 @@ public final class LoglikelihoodScorer: @unchecked Sendable {
                 logits.data.withUnsafeBufferPointer { buffer in
                     for (j, token) in r.continuation.enumerated() {
                         let base = buffer.baseAddress! + ((row * S) + first + j) * V
-                        let (logProb, isArgmax) = Self.logSoftmax(base, count: V, at: token)
+                        let (logProb, isArgmax) = Self.logSoftmax(base, count: V, at: token, scratch: scratch.baseAddress!)
                         ll += logProb
                         greedy = greedy && isArgmax
                     }
@@ -172,13 +174,15 @@ public final class LoglikelihoodScorer: @unchecked Sendable {
         return out
     }
 
-    /// log_softmax(row)[token] and whether token is the first argmax (as torch.argmax).
-    static func logSoftmax(_ row: UnsafePointer<Float>, count: Int, at token: Int) -> (Double, Bool) {
+    /// log_softmax(row)[token] and whether token is the first argmax (as torch.argmax);
+    /// `scratch` holds `count` floats (the exponentials, by the SIMD kernel).
+    static func logSoftmax(_ row: UnsafePointer<Float>, count: Int, at token: Int, scratch: UnsafeMutablePointer<Float>) -> (Double, Bool) {
         var best = row[0], bestIndex = 0
         for i in 1..<count where row[i] > best { best = row[i]; bestIndex = i }
+        for i in 0..<count { scratch[i] = row[i] - best }
+        VectorOps.exp(scratch, out: scratch, count: count)
         var sum = 0.0
-        let m = Double(best)
-        for i in 0..<count { sum += exp(Double(row[i]) - m) }
-        return (Double(row[token]) - m - log(sum), bestIndex == token)
+        for i in 0..<count { sum += Double(scratch[i]) }
+        return (Double(row[token]) - Double(best) - log(sum), bestIndex == token)
     }
 }
