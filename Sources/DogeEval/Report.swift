@@ -47,14 +47,12 @@ public enum Report {
             }
         }
         let groupLeaves = Set(groups.flatMap(\.leaves))
-        let depthOf = Dictionary(groups.map { ($0.name, $0.depth) }, uniquingKeysWith: { a, _ in a })
         for g in groups {
             add(String(repeating: " ", count: g.depth) + (g.depth > 0 ? "- " : "") + (g.alias ?? g.name), g.version, "none", "", g.metrics)
             for leaf in results where g.leaves.contains(leaf.name) && !groups.contains(where: { $0.depth > g.depth && $0.leaves.contains(leaf.name) }) {
                 add(String(repeating: " ", count: g.depth + 1) + "- " + (leaf.alias ?? leaf.name), leaf.version, leaf.filter, String(leaf.numFewshot), leaf.metrics)
             }
         }
-        _ = depthOf
         for r in results where !groupLeaves.contains(r.name) {
             add(r.alias ?? r.name, r.version, r.filter, String(r.numFewshot), r.metrics)
         }

@@ -32,7 +32,6 @@ struct FewshotSampler {
             guard n <= rest.count else { throw tooFew(n, have: rest.count, extra: "") }
             chosen = rnd.sample(rest, n)
         }
-        _ = evalDoc
         return chosen
     }
 

@@ -2,14 +2,12 @@ import Foundation
 import Yams
 
 /// A YAML value as lm-eval's task files use it (ordered mappings; `!function` kept as a marker).
-public indirect enum YAMLValue: Sendable, Equatable {
+public indirect enum YAMLValue: Sendable {
     case null, bool(Bool), int(Int), double(Double), string(String)
     case list([YAMLValue])
     case map([(String, YAMLValue)])
     /// `!function module.name`: Python code, which a task file for doge must express as a template.
     case function(String)
-
-    public static func == (a: YAMLValue, b: YAMLValue) -> Bool { "\(a)" == "\(b)" }
 
     subscript(key: String) -> YAMLValue? {
         if case .map(let pairs) = self { return pairs.last(where: { $0.0 == key })?.1 }
