@@ -45,11 +45,11 @@ struct EvalCommand: ParsableCommand {
         }
     }
 
+    /// Usage mistakes (an unknown task) exit 64 with the usage; bad files and data exit 1 with
+    /// one line naming the task, file, line and field (CLIFailure.swift).
     func run() throws {
-        do { try runEval() } catch let e as EvalError {
-            if e.kind == .usage || e.kind == .unknownTask { throw ValidationError(e.message) }
-            FileHandle.standardError.write(Data("error: \(e.message)\n".utf8))
-            throw ExitCode(1)
+        do { try runEval() } catch let e as EvalError where e.kind == .usage || e.kind == .unknownTask {
+            throw ValidationError(e.message)
         }
     }
 

@@ -5,7 +5,7 @@ Data: the hand-written sample generator at --scale (invented documents in each t
     swift build -c release --product doge
     python3 scripts/eval/bench_vs_lmeval.py --scale 8 --shots 0 5
 """
-import argparse, os, platform, re, subprocess, sys, tempfile, time
+import argparse, os, platform, re, resource, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import make_lmeval_fixtures as fx  # noqa: E402
@@ -38,17 +38,23 @@ def main():
     for shots in a.shots:
         for r in range(a.rounds):
             load = os.getloadavg()[0]
+            c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             p = subprocess.run([a.doge, "eval", "--model", fx.MODEL, "--tasks", ",".join(TASKS), "--data-dir", data,
                                 "--num-fewshot", str(shots), "--bootstrap-iters", "0"], capture_output=True, text=True, check=True)
+            c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (c1.ru_utime + c1.ru_stime) - (c0.ru_utime + c0.ru_stime)   # whole process, model load included
             m = re.search(r"(\d+) documents in ([\d.]+) s \(([\d.]+) docs/s\)", p.stderr)
-            print(f"{shots}-shot round {r + 1}: doge    {m.group(1)} docs in {float(m.group(2)):7.1f} s = {float(m.group(3)):7.1f} docs/s (load avg {load:.1f})", flush=True)
+            n = int(m.group(1))
+            print(f"{shots}-shot round {r + 1}: doge    {n} docs in {float(m.group(2)):7.1f} s = {float(m.group(3)):7.1f} docs/s; "
+                  f"CPU {cpu:6.1f} s = {n / cpu:6.1f} docs per CPU-second (load avg {load:.1f})", flush=True)
             load = os.getloadavg()[0]
-            t0 = time.time()
+            t0, c0 = time.time(), time.process_time()
             out = simple_evaluate(model=lm, tasks=[f"fx_{t}" for t in TASKS], num_fewshot=shots, task_manager=manager,
                                   bootstrap_iters=0, random_seed=0, numpy_random_seed=1234, torch_random_seed=1234, fewshot_random_seed=1234)
-            dt = time.time() - t0
+            dt, cpu = time.time() - t0, time.process_time() - c0
             n = sum(v["effective"] for v in out["n-samples"].values())
-            print(f"{shots}-shot round {r + 1}: lm-eval {n} docs in {dt:7.1f} s = {n / dt:7.1f} docs/s (load avg {load:.1f})", flush=True)
+            print(f"{shots}-shot round {r + 1}: lm-eval {n} docs in {dt:7.1f} s = {n / dt:7.1f} docs/s; "
+                  f"CPU {cpu:6.1f} s = {n / cpu:6.1f} docs per CPU-second (load avg {load:.1f})", flush=True)
 
 
 if __name__ == "__main__":
