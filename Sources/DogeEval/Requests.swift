@@ -18,7 +18,7 @@ struct FewshotSampler {
             guard n <= candidates.count else { throw tooFew(n, have: candidates.count, extra: "") }
             return Array(candidates.prefix(n))
         }
-        guard let evalDoc else {
+        guard evalDoc != nil else {
             guard n <= pool.count else { throw tooFew(n, have: pool.count, extra: "") }
             return rnd.sample(pool, n)
         }
