@@ -76,8 +76,9 @@ public final class TextGenerator: @unchecked Sendable {
     }
 
     /// Loads a model directory: weights, tokenizer.json (+ tokenizer_config.json), generation_config.json.
-    public convenience init(directory: URL) throws {
-        let model = try DogeForCausalLM(directory: directory)
+    /// `loading` says how the matrices are held (16-bit stays 16-bit by default; `--quantize`).
+    public convenience init(directory: URL, loading: WeightLoading = .inference) throws {
+        let model = try DogeForCausalLM(directory: directory, loading: loading)
         let tokenizer: Tokenizer
         do { tokenizer = try Tokenizer(directory: directory) } catch {
             throw GenerationError.noTokenizer("\(error)")

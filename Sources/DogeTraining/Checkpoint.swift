@@ -83,7 +83,7 @@ public enum TrainingCheckpoint {
     /// Model, optimizer and trainer state of a checkpoint directory.
     public static func load(_ directory: URL, optimizer template: AdamW) throws -> (DogeForCausalLM, AdamW, TrainerState) {
         let model: DogeForCausalLM
-        do { model = try DogeForCausalLM(directory: directory) } catch {
+        do { model = try DogeForCausalLM(directory: directory, loading: .float32) } catch {
             throw TrainingError.checkpoint("\(directory.path): cannot load the model: \(error)")
         }
         // Checkpoints written before doge_state.json kept this state in trainer_state.json.

@@ -20,7 +20,7 @@ public enum TrainingSetup {
         guard FileManager.default.fileExists(atPath: path + "/config.json") else {
             throw TrainingError.invalidOption(key: "model_name_or_path", problem: "\(path) is not a local checkpoint directory (no config.json there); for a Hugging Face repository, download it first (huggingface-cli download REPO --local-dir DIR) and give DIR, or give model_init_kwargs for a new model")
         }
-        do { return try DogeForCausalLM(directory: URL(fileURLWithPath: path)) } catch {
+        do { return try DogeForCausalLM(directory: URL(fileURLWithPath: path), loading: .float32) } catch {
             throw TrainingError.invalidOption(key: "model_name_or_path", problem: "\(error)")
         }
     }

@@ -16,6 +16,8 @@ struct BenchCommand: ParsableCommand {
             (median of 20 runs after 3 warm-ups) -> prefill_tok_s
               doge bench doge-20m decode       16-token prompt, 128 greedy tokens with the cache, batch 1 \
             (median of 5 runs after a warm-up) -> decode_tok_s
+              doge bench doge-60m decode --dtype bf16     the same with the matrices held as BF16 \
+            (random weights rounded to BF16); --quantize q8_0|q4_0 holds them quantized
               doge bench doge-20m decode-long  16,384 greedy tokens with keep_window_size 2048: ms per token \
             and resident memory around 1k, 4k and 16k tokens (flat with the bounded cache)
 
@@ -50,6 +52,21 @@ struct BenchCommand: ParsableCommand {
     @Argument(help: "Workload: \(Mode.allCases.map(\.rawValue).joined(separator: ", ")).")
     var mode: Mode
 
+    @Option(name: .long, help: "How the matrices are held: f32 (default), bf16 or f16 (random weights rounded to it).")
+    var dtype: String = "f32"
+
+    @OptionGroup var weights: WeightOptions
+
+    func validate() throws {
+        guard let d = WeightStorage(rawValue: dtype.lowercased()), !d.isQuantized else {
+            throw ValidationError("--dtype \"\(dtype)\" is not one of f32, bf16, f16 (quantized types go through --quantize)")
+        }
+        if d != .f32, weights.quantize != nil { throw ValidationError("give --dtype or --quantize, not both") }
+        if mode == .train, d != .f32 || weights.quantize != nil {
+            throw ValidationError("train runs in float32: --dtype and --quantize are for prefill and decode")
+        }
+    }
+
     func run() throws {
         var config = DogeConfiguration()
         (config.hiddenSize, config.intermediateSize, config.numHiddenLayers, config.numAttentionHeads, config.numKeyValueHeads) = size.shape
@@ -58,12 +75,15 @@ struct BenchCommand: ParsableCommand {
         config.keepWindowSize = 2048
         config.tieWordEmbeddings = true
         try config.validate()
-        let model = DogeForCausalLM(config: config, seed: 0)
+        let storage = try weights.loading().quantize ?? WeightStorage(rawValue: dtype.lowercased())!
+        let random = DogeForCausalLM(config: config, seed: 0)
+        let model = storage == .f32 ? random : random.holdingMatrices(as: storage)
         var rng = SeededGenerator(seed: 1)
         var result: [String: Any] = [
             "size": size.rawValue, "mode": mode.rawValue,
-            "params": model.namedParameters().values.reduce(0) { $0 + $1.count },
+            "params": random.namedParameters().values.reduce(0) { $0 + $1.count },
             "threads": ComputeBackend.shared.pool.threads, "backend": ComputeBackend.shared.name,
+            "weights": model.weightStorage,
         ]
         switch mode {
         case .prefill:

@@ -25,6 +25,7 @@ struct Doge: AsyncParsableCommand {
             PlotCommand.self,
             TokenizerCommand.self,
             EvalCommand.self,
+            QuantizeCommand.self,
         ]
     )
 

@@ -32,6 +32,8 @@ struct LogitsCommand: ParsableCommand {
     @Option(name: .long, help: "CDMoE routing: 'view' (transformers' exact behaviour, the default) or 'per-token'.")
     var router: String = RouterSplit.transformersView.rawValue
 
+    @OptionGroup var weights: WeightOptions
+
     func validate() throws {
         _ = try parseIds(ids)
         guard RouterSplit(rawValue: router) != nil else {
@@ -42,7 +44,7 @@ struct LogitsCommand: ParsableCommand {
     func run() throws {
         let tokenIds = try parseIds(ids)
         let split = RouterSplit(rawValue: router)!
-        let lm = try DogeForCausalLM(directory: URL(fileURLWithPath: model))
+        let lm = try DogeForCausalLM(directory: URL(fileURLWithPath: model), loading: weights.loading())
         lm.model.routerSplit = split
         let logits = try lm.logits(ids: [tokenIds])
         try NumpyFile.write(logits.reshaped([tokenIds.count, lm.config.vocabSize]), to: URL(fileURLWithPath: output))
