@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "DogeTraining", targets: ["DogeTraining"]),
         .library(name: "DogeHub", targets: ["DogeHub"]),
         .library(name: "DogePostTraining", targets: ["DogePostTraining"]),
+        .library(name: "DogeEval", targets: ["DogeEval"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -34,11 +35,12 @@ let package = Package(
         .target(name: "CDogeHub"),
         .target(name: "DogeHub", dependencies: ["CDogeHub", "DogeJSON"]),
         .target(name: "DogePostTraining", dependencies: ["DogeModel", "DogeTokenizers", "DogeJinja", "DogeGeneration", "DogeTraining"]),
+        .target(name: "DogeEval", dependencies: ["DogeModel", "DogeTokenizers", "DogeJinja", "DogeGeneration", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "doge",
             dependencies: [
                 "DogeKernels", "DogeModel", "DogeTokenizers", "DogeJinja", "DogeGeneration", "DogeTraining", "DogeHub",
-                "DogePostTraining",
+                "DogePostTraining", "DogeEval",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -51,6 +53,7 @@ let package = Package(
         .testTarget(name: "DogeTrainingTests", dependencies: ["DogeTraining"], exclude: ["Fixtures"]),
         .testTarget(name: "DogeHubTests", dependencies: ["DogeHub", "DogeModel"]),
         .testTarget(name: "DogePostTrainingTests", dependencies: ["DogePostTraining"], exclude: ["Fixtures"]),
+        .testTarget(name: "DogeEvalTests", dependencies: ["DogeEval", "DogeJinja"], exclude: ["Fixtures"]),
         // Runs the built `doge` binary (built with the tests by `swift test`): exit codes and messages.
         .testTarget(name: "DogeCLITests"),
     ]

@@ -231,6 +231,7 @@ enum Filters {
             if case .object = value { return .undefined }
             return try interp.getAttribute(value, n.pythonString)
         default:
+            if let host = interp.options.filters[name] { return try host(value, args.positional, args.keyword) }
             throw TemplateError(.syntax, "No filter named '\(name)'.")
         }
     }

@@ -137,6 +137,9 @@ final class Interpreter {
             try checkSize(out)
         case .output(let e):
             let v = try eval(e, scope)
+            if options.strictUndefined, case .undefined = v {
+                throw TemplateError(.undefined, undefinedMessage(e), at: node.loc)
+            }
             try located(e.loc) { try append(v, to: &out) }
         case .if(let branches, let otherwise):
             for branch in branches where try eval(branch.condition, scope).isTruthy {

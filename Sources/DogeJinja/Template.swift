@@ -44,6 +44,10 @@ public struct TemplateOptions: Sendable {
     /// Frozen "now" for `strftime_now`, formatted as UTC wall-clock time; `nil` uses the current local time.
     public var now: Date? = nil
     public var limits = Limits()
+    /// jinja2's `StrictUndefined`: printing an undefined value raises instead of printing nothing.
+    public var strictUndefined = false
+    /// Filters the host adds (e.g. lm-eval's `regex_replace`); built-in filters take precedence.
+    public var filters: [String: HostFilter] = [:]
 
     public init(
         trimBlocks: Bool = true, lstripBlocks: Bool = true, keepTrailingNewline: Bool = false,
@@ -57,6 +61,9 @@ public struct TemplateOptions: Sendable {
     }
 }
 
+/// A filter the host provides: `value | name(args…, key=value…)`.
+public typealias HostFilter = @Sendable (_ value: JinjaValue, _ args: [JinjaValue], _ kwargs: [(String, JinjaValue)]) throws -> JinjaValue
+
 /// A parsed template: parse once, render many times (rendering is thread-safe).
 public struct Template: Sendable {
     let body: [Node]
@@ -68,7 +75,7 @@ public struct Template: Sendable {
         let tokens = try lexer.tokenize()
         var parser = Parser(tokens: tokens, maxDepth: max(options.limits.maxRecursionDepth, 1) * 4)
         self.body = try parser.parseTemplate()
-        try Validator().check(body)
+        try Validator(hostFilters: Set(options.filters.keys)).check(body)
     }
 
     /// Renders with the given variables (they shadow the built-in globals).

@@ -2,6 +2,8 @@
 /// `if` statements and conditional expressions ("soft frames"): there the error waits until the
 /// filter is actually run, so a template may mention a filter its host lacks behind a condition.
 struct Validator {
+    var hostFilters: Set<String> = []
+
     func check(_ nodes: [Node], soft: Bool = false) throws {
         for n in nodes { try check(n, soft: soft) }
     }
@@ -52,7 +54,7 @@ struct Validator {
     }
 
     private func checkFilter(_ name: String, _ args: [CallArg], _ loc: SourceLocation, soft: Bool) throws {
-        if !soft && !Filters.names.contains(name) { throw TemplateError(.syntax, "No filter named '\(name)'.", at: loc) }
+        if !soft && !Filters.names.contains(name) && !hostFilters.contains(name) { throw TemplateError(.syntax, "No filter named '\(name)'.", at: loc) }
         try check(args, soft: soft)
     }
 

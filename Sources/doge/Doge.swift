@@ -28,6 +28,7 @@ struct Doge: AsyncParsableCommand {
             DPOCommand.self,
             GRPOCommand.self,
             UpcycleCommand.self,
+            EvalCommand.self,
             QuantizeCommand.self,
             DownloadCommand.self,
         ]

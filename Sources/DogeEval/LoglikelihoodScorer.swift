@@ -1,0 +1,188 @@
+import DogeKernels
+import DogeModel
+import Foundation
+
+/// A tokenized `(context, continuation)` request.
+public struct TokenRequest: Sendable, Equatable {
+    public var context: [Int]
+    public var continuation: [Int]
+    public init(context: [Int], continuation: [Int]) {
+        self.context = context
+        self.continuation = continuation
+    }
+}
+
+/// The log-likelihood of a continuation and whether greedy decoding would produce it.
+public struct Scored: Sendable, Equatable {
+    public var loglikelihood: Double
+    public var isGreedy: Bool
+}
+
+/// Scores requests as lm-eval's HF backend does (`(context + continuation)[-(L+1):][:-1]`, the
+/// last len(continuation) logits, log-softmax, sum), but fast: the requests of one group (a
+/// question's choices) share one forward over their common prefix, each continuation then runs
+/// from a copy of that prefix's cache; groups of many documents go through the model together
+/// (prefixes left-padded, continuations right-padded, positions explicit).
+public final class LoglikelihoodScorer: @unchecked Sendable {
+    public let model: DogeForCausalLM
+    public let maxLength: Int
+    /// Documents (groups) per forward call at most.
+    public var maxGroupsPerBatch: Int
+    /// Padded tokens per forward call at most (prefix and continuation calls each).
+    public var maxTokensPerBatch = 6144
+    /// Share prefixes and batch across groups. Off for CDMoE with transformers' cross-token
+    /// router view, whose outputs depend on what else is in the forward call: then every request
+    /// runs alone over its whole input, as lm-eval's batch size 1.
+    public var shareContext: Bool
+    public var backend: ComputeBackend = .shared
+
+    public init(model: DogeForCausalLM, maxLength: Int? = nil, batchSize: Int = 32) {
+        self.model = model
+        self.maxLength = maxLength ?? model.config.maxPositionEmbeddings
+        self.maxGroupsPerBatch = max(1, batchSize)
+        self.shareContext = !(model.config.isMoE && model.model.routerSplit == .transformersView)
+    }
+
+    private struct Prepared {
+        var input: [Int]
+        var continuation: [Int]
+        var firstScored: Int { input.count - continuation.count }
+    }
+
+    private struct PreparedGroup {
+        var index: Int
+        /// Positions of `requests` within the original group.
+        var slots: [Int]
+        var requests: [Prepared]
+        var prefix: Int
+        var cost: Int { prefix + requests.reduce(0) { $0 + $1.input.count - prefix } }
+    }
+
+    /// Scores groups of requests; `progress` receives the number of groups finished so far.
+    public func score(_ groups: [[TokenRequest]], progress: (Int) -> Void = { _ in }) throws -> [[Scored]] {
+        var prepared: [PreparedGroup] = []
+        for (g, group) in groups.enumerated() {
+            let requests = try group.map { r -> Prepared in
+                guard !r.context.isEmpty else { throw EvalError(.usage, "a request has an empty context (use the prefix token)") }
+                guard !r.continuation.isEmpty else { throw EvalError(.usage, "a request has an empty continuation") }
+                guard r.continuation.count <= maxLength else {
+                    throw EvalError(.usage, "a continuation of \(r.continuation.count) tokens is longer than the model's \(maxLength)")
+                }
+                let whole = r.context + r.continuation
+                let kept = whole.count > maxLength + 1 ? Array(whole.suffix(maxLength + 1)) : whole
+                return Prepared(input: Array(kept.dropLast()), continuation: r.continuation)
+            }
+            if shareContext && requests.count > 1 {
+                    var common = requests.map(\.firstScored).min()!
+                    let first = requests[0].input
+                    for r in requests.dropFirst() {
+                        var i = 0
+                        while i < common && i < r.input.count && r.input[i] == first[i] { i += 1 }
+                        common = i
+                    }
+                    prepared.append(PreparedGroup(index: g, slots: Array(requests.indices), requests: requests, prefix: common))
+            } else {
+                for (i, request) in requests.enumerated() { prepared.append(PreparedGroup(index: g, slots: [i], requests: [request], prefix: 0)) }
+            }
+        }
+        // Longest first (as lm-eval), so padding within a batch stays small.
+        let order = prepared.indices.sorted { prepared[$0].cost > prepared[$1].cost }
+        var results = groups.map { Array(repeating: Scored(loglikelihood: 0, isGreedy: false), count: $0.count) }
+        var filled = groups.map { Array(repeating: false, count: $0.count) }
+        var done = 0
+        var position = 0
+        while position < order.count {
+            var batch: [PreparedGroup] = []
+            var maxPrefix = 0, maxSuffix = 0, rows = 0
+            while position < order.count {
+                let g = prepared[order[position]]
+                if !shareContext && !batch.isEmpty { break }
+                let p = max(maxPrefix, g.prefix)
+                let s = max(maxSuffix, g.requests.map { $0.input.count - g.prefix }.max()!)
+                let r = rows + g.requests.count
+                if !batch.isEmpty && (batch.count >= maxGroupsPerBatch || (batch.count + 1) * p > maxTokensPerBatch || r * s > maxTokensPerBatch) { break }
+                batch.append(g); maxPrefix = p; maxSuffix = s; rows = r
+                position += 1
+            }
+            let scores = try run(batch, prefixLength: maxPrefix, suffixLength: maxSuffix)
+            for (g, groupScores) in zip(batch, scores) {
+                for (slot, s) in zip(g.slots, groupScores) {
+                    results[g.index][slot] = s
+                    filled[g.index][slot] = true
+                }
+                if filled[g.index].allSatisfy({ $0 }) { done += 1 }
+            }
+            progress(done)
+        }
+        return results
+    }
+
+    /// One batch: a forward over the prefixes (left-padded), then every continuation from a copy
+    /// of its prefix's cache (right-padded), then log-softmax at the scored positions.
+    private func run(_ batch: [PreparedGroup], prefixLength P: Int, suffixLength S: Int) throws -> [[Scored]] {
+        let D = batch.count
+        var prefixCache = model.makeCache(batch: D)
+        if P > 0 {
+            var ids = [[Int]](), real = [[Bool]](), positions = [[Int]]()
+            for g in batch {
+                let prefix = Array(g.requests[0].input.prefix(g.prefix))
+                let pad = P - prefix.count
+                ids.append(Array(repeating: 0, count: pad) + prefix)
+                real.append(Array(repeating: false, count: pad) + Array(repeating: true, count: prefix.count))
+                positions.append(Array(repeating: 0, count: pad) + Array(0..<prefix.count))
+            }
+            let layout = BatchLayout(batch: D, tokens: P, isReal: real)
+            _ = try model.model.hiddenStates(ids: ids, layout: layout, positions: positions, cache: prefixCache, backend: backend)
+        }
+        var rowGroup: [Int] = [], ids: [[Int]] = [], mask: [[Int]] = [], positions: [[Int]] = []
+        for (d, g) in batch.enumerated() {
+            for r in g.requests {
+                let suffix = Array(r.input[g.prefix...])
+                let pad = S - suffix.count
+                rowGroup.append(d)
+                ids.append(suffix + Array(repeating: 0, count: pad))
+                mask.append(Array(repeating: 1, count: suffix.count) + Array(repeating: 0, count: pad))
+                positions.append(Array(g.prefix..<(g.prefix + S)))
+            }
+        }
+        prefixCache = P > 0 ? model.cache(gathering: rowGroup, from: prefixCache) : model.makeCache(batch: rowGroup.count)
+        let logits = try model.logits(ids: ids, attentionMask: mask, positions: positions, cache: prefixCache, backend: backend)
+        let V = model.config.vocabSize
+        let scratch = UnsafeMutableBufferPointer<Float>.allocate(capacity: V)
+        defer { scratch.deallocate() }
+        var out: [[Scored]] = []
+        var row = 0
+        for g in batch {
+            var scores: [Scored] = []
+            for r in g.requests {
+                var ll = 0.0
+                var greedy = true
+                let first = r.firstScored - g.prefix
+                logits.data.withUnsafeBufferPointer { buffer in
+                    for (j, token) in r.continuation.enumerated() {
+                        let base = buffer.baseAddress! + ((row * S) + first + j) * V
+                        let (logProb, isArgmax) = Self.logSoftmax(base, count: V, at: token, scratch: scratch.baseAddress!)
+                        ll += logProb
+                        greedy = greedy && isArgmax
+                    }
+                }
+                scores.append(Scored(loglikelihood: ll, isGreedy: greedy))
+                row += 1
+            }
+            out.append(scores)
+        }
+        return out
+    }
+
+    /// log_softmax(row)[token] and whether token is the first argmax (as torch.argmax);
+    /// `scratch` holds `count` floats (the exponentials, by the SIMD kernel).
+    static func logSoftmax(_ row: UnsafePointer<Float>, count: Int, at token: Int, scratch: UnsafeMutablePointer<Float>) -> (Double, Bool) {
+        var best = row[0], bestIndex = 0
+        for i in 1..<count where row[i] > best { best = row[i]; bestIndex = i }
+        for i in 0..<count { scratch[i] = row[i] - best }
+        VectorOps.exp(scratch, out: scratch, count: count)
+        var sum = 0.0
+        for i in 0..<count { sum += Double(scratch[i]) }
+        return (Double(row[token]) - Double(best) - log(sum), bestIndex == token)
+    }
+}

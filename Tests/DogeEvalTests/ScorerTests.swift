@@ -1,0 +1,36 @@
+import Foundation
+import XCTest
+@testable import DogeEval
+
+/// The fast path (a shared prefix per question, many questions per forward) against the plain
+/// one (each request alone over its whole input, as lm-eval's batch size 1).
+final class ScorerTests: XCTestCase {
+    func testSharedBatchedEqualsOneByOne() throws {
+        let lm = try LMEvalParityTests.model()
+        let contexts = ["Question: Why is the sky blue?\nAnswer:", "The king said", "A", "Once upon a time, in a small house by the sea, there lived an old man who "]
+        let choices = [[" light", " because of the air", " no"], [" nothing", " that the queen had gone away"], [" B", " C", " D", " E"], ["fish", "sang softly", "x"]]
+        let groups = try zip(contexts, choices).map { ctx, cs in try cs.map { try lm.encodePair(context: ctx, continuation: $0) } }
+        let fast = try lm.scorer.score(groups)
+        let plain = LoglikelihoodScorer(model: lm.model, maxLength: lm.maxLength, batchSize: 1)
+        plain.shareContext = false
+        let slow = try plain.score(groups)
+        for (a, b) in zip(fast.joined(), slow.joined()) {
+            XCTAssertEqual(a.loglikelihood, b.loglikelihood, accuracy: 1e-5)
+            XCTAssertEqual(a.isGreedy, b.isGreedy)
+        }
+        // Left truncation to the model's length keeps the last max_length + 1 tokens.
+        let short = LoglikelihoodScorer(model: lm.model, maxLength: 8, batchSize: 4)
+        let long = TokenRequest(context: Array(repeating: 5, count: 20) + [7, 8, 9], continuation: [10, 11])
+        let cut = TokenRequest(context: [5, 5, 5, 5, 7, 8, 9], continuation: [10, 11])
+        XCTAssertEqual(try short.score([[long]])[0][0].loglikelihood, try short.score([[cut]])[0][0].loglikelihood, accuracy: 1e-6)
+    }
+
+    func testEncodePairMovesTrailingSpace() throws {
+        let lm = try LMEvalParityTests.model()
+        let r = try lm.encodePair(context: "The answer is ", continuation: "yes")
+        XCTAssertEqual(r.context, lm.encode("The answer is"))
+        XCTAssertEqual(r.context + r.continuation, lm.encode("The answer is yes"))
+        let empty = try lm.encodePair(context: "", continuation: " hello")
+        XCTAssertEqual(empty.context, [lm.prefixToken])
+    }
+}
