@@ -23,6 +23,7 @@ struct Doge: AsyncParsableCommand {
             TrainCommand.self,
             PlotCommand.self,
             TokenizerCommand.self,
+            ServeCommand.self,
         ]
     )
 }
