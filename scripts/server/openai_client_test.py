@@ -34,7 +34,8 @@ def free_port():
 
 
 def metric(base, name):
-    with urllib.request.urlopen(base + "/metrics", timeout=10) as r:
+    request = urllib.request.Request(base + "/metrics", headers={"Authorization": "Bearer " + KEY})
+    with urllib.request.urlopen(request, timeout=10) as r:
         for line in r.read().decode().splitlines():
             if line.startswith(name + " "):
                 return float(line.split()[1])
