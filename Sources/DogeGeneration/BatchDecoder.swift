@@ -16,8 +16,9 @@ public struct SequenceID: Hashable, Sendable, CustomStringConvertible {
 public struct DecodedToken: Sendable {
     public var sequence: SequenceID
     public var token: Int
-    /// The model's raw log-probability of the token (before penalties and temperature).
-    public var logprob: Float
+    /// The model's raw log-probability of the token (before penalties and temperature), when the
+    /// sequence asked for log-probabilities.
+    public var logprob: Float?
     /// The `topLogprobs` most likely tokens under the raw distribution, most likely first.
     public var top: [(token: Int, logprob: Float)]
     /// Set when this token ends the sequence (EOS: `.eos`, the token limit: `.length`).
@@ -48,7 +49,7 @@ public final class BatchDecoder: @unchecked Sendable {
         let promptCount: Int
         var generated = 0
         var lastToken: Int?        // produced but not yet fed to the model
-        let topLogprobs: Int
+        let topLogprobs: Int?
         let eos: Set<Int>
         var maxNewTokens: Int
     }
@@ -76,8 +77,9 @@ public final class BatchDecoder: @unchecked Sendable {
     public var maxPromptTokens: Int { TokenGenerator(model: model).maxPromptTokens }
 
     /// Adds a sequence; its prompt is prefilled, and its first token chosen, by the next `step`.
-    /// `config.seed` seeds its sampler; `topLogprobs` asks for that many alternatives per token.
-    public func add(prompt: [Int], config: GenerationConfig, topLogprobs: Int = 0) throws -> SequenceID {
+    /// `config.seed` seeds its sampler. `logprobs`: nil for none (saves a pass over the vocabulary
+    /// per token), 0 for each token's raw log-probability, k > 0 for that and the k most likely.
+    public func add(prompt: [Int], config: GenerationConfig, logprobs: Int? = nil) throws -> SequenceID {
         try config.validate()
         guard !prompt.isEmpty else { throw GenerationError.emptyPrompt }
         guard count < capacity else { throw GenerationError.invalidSetting("batch", "all \(capacity) slots are busy") }
@@ -88,7 +90,7 @@ public final class BatchDecoder: @unchecked Sendable {
         let id = SequenceID(value: nextID)
         nextID += 1
         waiting.append(Running(id: id, sampler: TokenSampler(config: config), tokens: prompt, promptCount: prompt.count,
-                               topLogprobs: max(0, topLogprobs), eos: Set(config.eosTokenIds),
+                               topLogprobs: logprobs.map { max(0, $0) }, eos: Set(config.eosTokenIds),
                                maxNewTokens: config.maxNewTokens))
         return id
     }
@@ -150,7 +152,8 @@ public final class BatchDecoder: @unchecked Sendable {
     private func choose(row r: Int, logits: [Float]) -> DecodedToken {
         var s = rows[r]
         let token = s.sampler.next(logits, sequence: s.tokens, generated: s.generated)
-        let (logprob, top) = Self.logprobs(logits, token: token, top: s.topLogprobs)
+        var logprob: Float?, top: [(token: Int, logprob: Float)] = []
+        if let k = s.topLogprobs { (logprob, top) = Self.logprobs(logits, token: token, top: k) }
         s.tokens.append(token)
         s.generated += 1
         s.lastToken = token

@@ -46,7 +46,7 @@ enum ChatPage {
     </style></head>
     <body>
     <aside>
-      <header><span>🐕 doge</span><button id="new-chat" class="primary" title="New chat">+ New</button></header>
+      <header><span>doge</span><button id="new-chat" class="primary" title="New chat">+ New</button></header>
       <ul id="conv-list"></ul>
       <div class="tools">
         <button id="export">Export</button>
@@ -137,7 +137,7 @@ enum ChatPage {
         const li = document.createElement("li");
         li.dataset.id = c.id;
         if (state.current && c.id === state.current.id) li.classList.add("active");
-        li.innerHTML = '<span class="title"></span><button class="icon rename" title="Rename">✎</button><button class="icon delete" title="Delete">🗑</button>';
+        li.innerHTML = '<span class="title"></span><button class="icon rename" title="Rename">✎</button><button class="icon delete" title="Delete">✕</button>';
         li.querySelector(".title").textContent = c.title;
         li.onclick = (e) => { if (e.target.tagName !== "BUTTON") openConversation(c.id); };
         li.querySelector(".rename").onclick = async () => {

@@ -188,7 +188,7 @@ public final class InferenceEngine: @unchecked Sendable {
         var added: [SequenceID] = []
         do {
             for (i, config) in job.configs.enumerated() {
-                let id = try decoder.add(prompt: job.promptIds, config: config, topLogprobs: job.topLogprobs ?? 0)
+                let id = try decoder.add(prompt: job.promptIds, config: config, logprobs: job.topLogprobs)
                 added.append(id)
                 choices[id] = Choice(job: job, index: i,
                                      detokenizer: StreamingDetokenizer(tokenizer: generator.tokenizer, skipSpecialTokens: true),
@@ -224,7 +224,7 @@ public final class InferenceEngine: @unchecked Sendable {
             return (s, Array(s.utf8))
         }
         let (s, b) = text(t.token)
-        return TokenLogprob(token: s, bytes: b, logprob: t.logprob,
+        return TokenLogprob(token: s, bytes: b, logprob: t.logprob ?? 0,
                             top: t.top.map { let (ts, tb) = text($0.token); return (ts, tb, $0.logprob) })
     }
 

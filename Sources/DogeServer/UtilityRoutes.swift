@@ -15,14 +15,15 @@ extension DogeServer {
         }
         router.get("/props") { _, _ in
             let d = self.generator.defaults
+            func round4(_ x: Float) -> Double { (Double(x) * 1e4).rounded() / 1e4 }
             let status = self.engine.currentStatus
             return jsonResponse([
                 "model": self.options.modelID, "total_slots": self.options.parallel, "busy_slots": status.busySlots,
                 "queued": status.queued, "n_ctx": self.generator.model.config.maxPositionEmbeddings,
                 "chat_template": (try? self.generator.tokenizer.chatTemplate()) ?? NSNull(),
                 "default_generation_settings": [
-                    "temperature": d.doSample ? Double(d.temperature) : 0, "top_p": Double(d.topP), "top_k": d.topK,
-                    "min_p": d.minP.map(Double.init) ?? 0, "repetition_penalty": Double(d.repetitionPenalty),
+                    "temperature": d.doSample ? round4(d.temperature) : 0, "top_p": round4(d.topP), "top_k": d.topK,
+                    "min_p": d.minP.map(round4) ?? 0, "repetition_penalty": round4(d.repetitionPenalty),
                     "max_tokens": d.maxNewTokens,
                 ] as [String: Any],
             ])
