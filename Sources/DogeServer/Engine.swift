@@ -149,10 +149,17 @@ public final class InferenceEngine: @unchecked Sendable {
             while pending.isEmpty && choices.isEmpty && !stopping { condition.wait() }
             if stopping && choices.isEmpty && pending.isEmpty { condition.unlock(); return }
             var admitted: [GenerationJob] = []
-            while let job = pending.first, slots - decoder.count >= job.configs.count {
+            var free = slots - decoder.count
+            while let job = pending.first, free >= job.configs.count {
                 pending.removeFirst()
                 if job.overflowed { overflow -= 1; job.overflowed = false }
-                if !job.isCancelled { admitted.append(job) } else { reserved -= job.configs.count; job.continuation.finish() }
+                if !job.isCancelled {
+                    admitted.append(job)
+                    free -= job.configs.count
+                } else {
+                    reserved -= job.configs.count
+                    job.continuation.finish()
+                }
             }
             status.queued = pending.count
             condition.unlock()

@@ -109,6 +109,33 @@ import HummingbirdTesting
         }
     }
 
+    /// More requests than slots: the rest wait and join as slots free up, several in one step.
+    @Test func waitingRequestsJoinAsSlotsFree() async throws {
+        try await withServer({ $0.parallel = 2 }) { client, server in
+            let port = client.port!
+            let replies = try await withThrowingTaskGroup(of: String.self) { group in
+                for i in 0..<7 {
+                    group.addTask {
+                        try await TestClient.withClient(host: "127.0.0.1", port: port) { c in
+                            let r = try await c.post("/v1/completions", headers: [.contentType: "application/json"],
+                                                     body: json(["prompt": "Dogs \(i)", "max_tokens": 6 + i, "stream": true, "seed": i]))
+                            return String(buffer: r.body ?? ByteBuffer())
+                        }
+                    }
+                }
+                var all: [String] = []
+                for try await r in group { all.append(r) }
+                return all
+            }
+            #expect(replies.count == 7)
+            for r in replies {
+                #expect(!r.contains("\"error\""), "\(r)")
+                #expect(r.hasSuffix("data: [DONE]\n\n"))
+            }
+            #expect(server.engine.currentStatus.busySlots == 0)
+        }
+    }
+
     /// A streaming client that disconnects frees its slot within a step or so.
     @Test func disconnectFreesTheSlot() async throws {
         try await withServer { client, server in

@@ -89,7 +89,7 @@ class Client(threading.Thread):
                     self.stream(disconnect_after=self.rng.randint(1, 5))
                 else:
                     self.stream(disconnect_after=None)
-            except (ConnectionError, socket.timeout, http.client.HTTPException, OSError) as e:
+            except Exception as e:   # counted as a failure below
                 self.count("client_error:" + type(e).__name__)
 
     def connection(self):
@@ -129,11 +129,15 @@ class Client(threading.Thread):
                 break
             if line.startswith(b"data: "):
                 events += 1
+                if line.startswith(b"data: {\"error\""):
+                    self.count("stream_unexpected_error_event")
                 if line.strip() == b"data: [DONE]":
-                    self.count("stream_completed")
+                    self.count("stream_completed" if events > 2 else "stream_unexpected_empty")
                     break
                 if disconnect_after is not None and events >= disconnect_after:
-                    conn.sock.shutdown(socket.SHUT_RDWR)
+                    # Walk away mid-stream: close the socket under the response.
+                    r.fp.raw._sock.shutdown(socket.SHUT_RDWR) if hasattr(r.fp, "raw") else None
+                    r.close()
                     self.count("stream_disconnected")
                     break
         conn.close()
