@@ -63,12 +63,14 @@ let package = Package(
         .testTarget(name: "DogeModelTests", dependencies: ["DogeModel"], exclude: ["Fixtures"]),
         .testTarget(name: "DogeTokenizersTests", dependencies: ["DogeTokenizers"], exclude: ["Fixtures"]),
         .testTarget(name: "DogeJSONTests", dependencies: ["DogeJSON"]),
-        .testTarget(name: "DogeJinjaTests", dependencies: ["DogeJinja"]),
+        .testTarget(name: "DogeJinjaTests", dependencies: ["DogeJinja"], exclude: ["Fixtures"]),
         .testTarget(name: "DogeGenerationTests", dependencies: ["DogeGeneration"], exclude: ["Fixtures"]),
         .testTarget(name: "DogeTrainingTests", dependencies: ["DogeTraining"], exclude: ["Fixtures"]),
         .testTarget(
             name: "DogeServerTests",
             dependencies: ["DogeServer", .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
+        // Runs the built `doge` binary (built with the tests by `swift test`): exit codes and messages.
+        .testTarget(name: "DogeCLITests"),
     ]
 )

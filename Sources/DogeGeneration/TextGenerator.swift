@@ -43,12 +43,16 @@ public enum FinishReason: String, Sendable {
 /// A whole generation.
 public struct GenerationResult: Sendable {
     public var text: String
+    /// The ids behind `text`. After a stop string they end before the token where it begins
+    /// (that token and the ones after it are cut, as the text is); `generatedTokens` counts all.
     public var tokenIds: [Int]
     public var promptTokens: Int
     public var finishReason: FinishReason
     /// Seconds for the prompt (first token included) and for the rest.
     public var promptSeconds: Double
     public var generationSeconds: Double
+    /// Tokens the model produced, including any cut with a stop string.
+    public var generatedTokens = 0
 }
 
 /// Text in, text out: a model with its tokenizer and generation defaults.
@@ -76,7 +80,10 @@ public final class TextGenerator: @unchecked Sendable {
         let model = try DogeForCausalLM(directory: directory)
         let tokenizer: Tokenizer
         do { tokenizer = try Tokenizer(directory: directory) } catch {
-            throw GenerationError.noTokenizer("\(directory.path): \(error)")
+            throw GenerationError.noTokenizer("\(error)")
+        }
+        guard tokenizer.vocabularySize <= model.config.vocabSize else {
+            throw GenerationError.noTokenizer("\(directory.appendingPathComponent("tokenizer.json").path) has ids up to \(tokenizer.vocabularySize - 1) but the model's vocabulary (config.json vocab_size) is \(model.config.vocabSize): it is not this model's tokenizer")
         }
         try self.init(model: model, tokenizer: tokenizer,
                       defaults: GenerationConfig.defaults(forModelAt: directory, config: model.config))
@@ -139,6 +146,7 @@ public final class TextGenerator: @unchecked Sendable {
         var stops = StopStringMatcher(config.stopStrings)
         var text = "", generated: [Int] = [], pendingIds: [Int] = []
         var reason = FinishReason.length
+        var scalarsDecoded = 0, tokenEnds: [Int] = [], textPending: [Int] = []   // text length (scalars) after each token
         let start = DispatchTime.now().uptimeNanoseconds
         var firstTokenAt = start
         let eos = Set(config.eosTokenIds)
@@ -149,6 +157,13 @@ public final class TextGenerator: @unchecked Sendable {
             if eos.contains(token) { reason = .eos; return false }
             pendingIds.append(token)
             let piece = try detokenizer.push(token)
+            scalarsDecoded += piece.unicodeScalars.count
+            // A token that completes no character yet (part of a UTF-8 sequence) ends where its text appears.
+            if piece.isEmpty { textPending.append(tokenEnds.count) } else {
+                for i in textPending { tokenEnds[i] = scalarsDecoded }
+                textPending = []
+            }
+            tokenEnds.append(scalarsDecoded)
             let (emit, stopped) = stops.feed(piece)
             if !emit.isEmpty || stopped {
                 text += emit
@@ -167,9 +182,14 @@ public final class TextGenerator: @unchecked Sendable {
             }
         }
         let end = DispatchTime.now().uptimeNanoseconds
+        let produced = generated.count
+        if reason == .stopString {
+            let cut = text.unicodeScalars.count
+            generated = Array(generated.prefix(tokenEnds.prefix { $0 <= cut }.count))
+        }
         return GenerationResult(text: text, tokenIds: generated, promptTokens: ids.count, finishReason: reason,
                                 promptSeconds: Double(firstTokenAt - start) / 1e9,
-                                generationSeconds: Double(end - firstTokenAt) / 1e9)
+                                generationSeconds: Double(end - firstTokenAt) / 1e9, generatedTokens: produced)
     }
 }
 

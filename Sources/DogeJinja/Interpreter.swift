@@ -208,7 +208,7 @@ final class Interpreter {
                 throw TemplateError(.type, "Cannot assign attribute on non-namespace object", at: loc)
             }
             try located(loc) { try Namespace.checkName(attr) }
-            try located(loc) { try checkDepth(.object(OrderedObject([("", value)]))) }
+            _ = try located(loc) { try checkDepth(.object(OrderedObject([("", value)]))) }
             ns.attributes[attr] = value
         case .tuple(let targets):
             let parts = try located(loc) { try self.iterate(value) }

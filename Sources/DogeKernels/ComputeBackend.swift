@@ -193,7 +193,7 @@ public final class ComputeBackend: @unchecked Sendable {
         """
         backend: \(shared.name)
         kernels: \(shared.isa.name)
-        threads: \(shared.pool.threads) (DOGE_THREADS)
+        threads: \(shared.pool.threads) (\(ProcessEnvironment.threadCountFromVariable ? "from DOGE_THREADS" : "the core count; DOGE_THREADS=N sets it"))
         cores: \(ProcessEnvironment.coreCount)
         choose with DOGE_BLAS=builtin | <library name or path>
         """
@@ -235,5 +235,27 @@ public enum ProcessEnvironment {
     public static var threadCount: Int {
         if let v = value("DOGE_THREADS"), let n = Int(v), n > 0 { return n }
         return coreCount
+    }
+
+    /// Whether `threadCount` came from `DOGE_THREADS`.
+    public static var threadCountFromVariable: Bool {
+        value("DOGE_THREADS").flatMap { Int($0) }.map { $0 > 0 } ?? false
+    }
+
+    /// `DOGE_THREADS`, `DOGE_ISA` and `DOGE_BLAS` values that cannot be used, each with what
+    /// happens instead (the command line prints them as warnings; they are not errors).
+    public static var warnings: [String] {
+        var out: [String] = []
+        if let v = value("DOGE_THREADS"), !threadCountFromVariable {
+            out.append("DOGE_THREADS=\(v) is not a positive whole number; using \(coreCount) threads (the core count)")
+        }
+        if let v = value("DOGE_ISA"), !["portable", "avx2", "avx512"].contains(v) {
+            out.append("DOGE_ISA=\(v) is not one of portable, avx2, avx512; the kernels use the CPU's best (\(KernelISA.detected.name))")
+        }
+        if let v = value("DOGE_BLAS"), v != "builtin", case .builtin = ComputeBackend.shared.kind {
+            let tried = v == "blas" ? ComputeBackend.defaultLibraries.joined(separator: ", ") : v
+            out.append("DOGE_BLAS=\(v): no CBLAS library could be loaded (tried \(tried)); using the built-in kernels")
+        }
+        return out
     }
 }

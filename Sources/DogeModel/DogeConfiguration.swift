@@ -70,6 +70,18 @@ public struct RopeParameters: Sendable, Equatable {
 }
 
 extension DogeConfiguration {
+    /// The DogeConfig fields `init(json:)` reads, plus the PretrainedConfig keys every config.json
+    /// may carry. A recipe's model_init_kwargs may only use these (a typo is an error there).
+    public static let fieldNames: Set<String> = [
+        "vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "hidden_dropout", "hidden_act",
+        "initializer_range", "rms_norm_eps", "use_cache", "tie_word_embeddings", "max_position_embeddings",
+        "num_attention_heads", "num_key_value_heads", "head_dim", "attention_bias", "attention_dropout", "mlp_bias",
+        "sliding_window", "keep_window_size", "is_moe", "num_experts", "num_experts_per_tok", "norm_topk_prob",
+        "output_router_logits", "router_aux_loss_coef", "pad_token_id", "bos_token_id", "eos_token_id",
+        "id2label", "label2id", "num_labels", "rope_theta", "rope_scaling", "rope_parameters", "partial_rotary_factor",
+        "architectures", "model_type", "transformers_version", "torch_dtype", "dtype", "attn_implementation",
+    ]
+
     /// Reads `config.json`. Unknown keys are kept in `raw` and otherwise ignored.
     public static func load(from url: URL) throws -> DogeConfiguration {
         try DogeConfiguration(json: JSONValue.readObject(at: url), file: url.lastPathComponent)

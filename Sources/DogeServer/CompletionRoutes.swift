@@ -3,6 +3,7 @@ import DogeGeneration
 import DogeJinja
 import HTTPTypes
 import Hummingbird
+import NIOCore
 
 /// JSON bytes of a Foundation object (dictionaries, arrays, strings, numbers, NSNull).
 func jsonBuffer(_ object: Any) -> ByteBuffer {
@@ -142,7 +143,11 @@ extension DogeServer {
                     throw APIError.invalid("'echo' together with 'logprobs' (log-probabilities of the prompt) is not supported", param: "echo")
                 }
             }
-            let jobs = prompts.map { GenerationJob(promptIds: $0.ids, configs: sampling.configs, topLogprobs: topLogprobs) }
+            let channel = context.channel
+            let jobs = prompts.map {
+                GenerationJob(promptIds: $0.ids, configs: sampling.configs, topLogprobs: topLogprobs,
+                              isConnected: { channel?.isActive ?? true })
+            }
             do {
                 for job in jobs { try self.engine.submit(job) }
             } catch let error as EngineRejection {

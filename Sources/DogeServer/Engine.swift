@@ -33,10 +33,15 @@ public final class GenerationJob: @unchecked Sendable {
     /// Submitted when every slot was taken: it counts against the queue limit until admitted.
     var overflowed = false
 
-    public init(promptIds: [Int], configs: [GenerationConfig], topLogprobs: Int?) {
+    /// False once the client's connection is gone (checked by the engine before every step).
+    let isConnected: @Sendable () -> Bool
+
+    public init(promptIds: [Int], configs: [GenerationConfig], topLogprobs: Int?,
+                isConnected: @escaping @Sendable () -> Bool = { true }) {
         self.promptIds = promptIds
         self.configs = configs
         self.topLogprobs = topLogprobs
+        self.isConnected = isConnected
         (events, continuation) = AsyncStream<JobEvent>.makeStream(bufferingPolicy: .unbounded)
         continuation.onTermination = { [weak self] _ in self?.cancel() }
     }
@@ -165,7 +170,7 @@ public final class InferenceEngine: @unchecked Sendable {
             condition.unlock()
 
             for job in admitted { admit(job) }
-            for (id, choice) in choices where choice.job.isCancelled { drop(id, choice.job) }
+            for (id, choice) in choices where choice.job.isCancelled || !choice.job.isConnected() { drop(id, choice.job) }
             if decoder.isEmpty { publish(window, stepped: false); continue }
             let start = DispatchTime.now().uptimeNanoseconds
             let produced: [DecodedToken]

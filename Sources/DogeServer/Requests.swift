@@ -166,7 +166,8 @@ enum MessageParser {
             var text = ""
             switch m["content"] {
             case .string(let s)?: text = s
-            case .null?, nil where role == "assistant": text = ""
+            case .null?: text = ""   // an assistant turn that only called tools
+            case nil where role == "assistant": text = ""
             case .array(let parts)?:
                 for (j, part) in parts.enumerated() {
                     guard case .object(let fields) = part,

@@ -40,7 +40,12 @@ final class RequestStats: @unchecked Sendable {
 public struct DogeRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     let stats = RequestStats()
-    public init(source: ApplicationRequestContextSource) { coreContext = .init(source: source) }
+    /// The connection, so the engine can see a client leave without waiting for a failed write.
+    let channel: (any Channel)?
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
 }
 
 /// The server: the inference engine, the conversation store, metrics and the routes over them.
@@ -177,15 +182,18 @@ final class ServerMetrics: Sendable {
     let busySlots: Gauge, queued: Gauge, tokensPerSecond: Gauge, slots: Gauge
 
     init() {
-        requests = registry.makeCounter(name: "doge_requests_total", help: "Completion requests accepted")
-        rejected = registry.makeCounter(name: "doge_requests_rejected_total", help: "Requests refused because the queue was full")
-        promptTokens = registry.makeCounter(name: "doge_prompt_tokens_total", help: "Prompt tokens processed")
-        generatedTokens = registry.makeCounter(name: "doge_generated_tokens_total", help: "Tokens generated")
-        steps = registry.makeCounter(name: "doge_decode_steps_total", help: "Batched decode steps")
-        busySlots = registry.makeGauge(name: "doge_busy_slots", help: "Sequences decoding now")
-        queued = registry.makeGauge(name: "doge_queued_requests", help: "Requests waiting for a slot")
-        tokensPerSecond = registry.makeGauge(name: "doge_tokens_per_second", help: "Generated tokens per second over the recent steps")
-        slots = registry.makeGauge(name: "doge_slots", help: "Continuous-batching slots (--parallel)")
+        func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+            MetricNameDescriptor(namespace: "doge", metricName: metric, unitName: unit, helpText: help)
+        }
+        requests = registry.makeCounter(descriptor: name("requests", "total", "Completion requests accepted"))
+        rejected = registry.makeCounter(descriptor: name("requests_rejected", "total", "Requests refused because the queue was full"))
+        promptTokens = registry.makeCounter(descriptor: name("prompt_tokens", "total", "Prompt tokens processed"))
+        generatedTokens = registry.makeCounter(descriptor: name("generated_tokens", "total", "Tokens generated"))
+        steps = registry.makeCounter(descriptor: name("decode_steps", "total", "Batched decode steps"))
+        busySlots = registry.makeGauge(descriptor: name("busy_slots", "", "Sequences decoding now"))
+        queued = registry.makeGauge(descriptor: name("queued_requests", "", "Requests waiting for a slot"))
+        tokensPerSecond = registry.makeGauge(descriptor: name("tokens_per_second", "", "Generated tokens per second over the recent steps"))
+        slots = registry.makeGauge(descriptor: name("slots", "", "Continuous-batching slots (--parallel)"))
     }
 
     func step(tokens: Int, seconds: Double) {

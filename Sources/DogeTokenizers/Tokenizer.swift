@@ -46,15 +46,23 @@ public final class Tokenizer: Sendable {
     /// Loads a tokenizer.json and an optional tokenizer_config.json (whose directory is also
     /// searched for special_tokens_map.json and chat_template.jinja).
     public convenience init(tokenizerJSON: URL, config configURL: URL?) throws {
+        do { try self.init(loading: tokenizerJSON, config: configURL) } catch let error as TokenizerError {
+            throw error.inFile(tokenizerJSON.path)
+        }
+    }
+
+    private convenience init(loading tokenizerJSON: URL, config configURL: URL?) throws {
         let data = try Self.read(tokenizerJSON)
         var config = TokenizerConfig()
         if let configURL {
-            config = try TokenizerConfig(data: try Self.read(configURL), file: configURL.lastPathComponent)
+            do { config = try TokenizerConfig(data: try Self.read(configURL), file: configURL.lastPathComponent) }
+            catch let error as TokenizerError { throw error.inFile(configURL.path) }
         }
         let folder = (configURL ?? tokenizerJSON).deletingLastPathComponent()
         let specialMap = folder.appendingPathComponent("special_tokens_map.json")
         if let mapData = try? Data(contentsOf: specialMap) {
-            try config.merge(specialTokensMap: mapData, file: specialMap.lastPathComponent)
+            do { try config.merge(specialTokensMap: mapData, file: specialMap.lastPathComponent) }
+            catch let error as TokenizerError { throw error.inFile(specialMap.path) }
         }
         let jinja = folder.appendingPathComponent("chat_template.jinja")
         if let template = try? String(contentsOf: jinja, encoding: .utf8) {
@@ -75,6 +83,10 @@ public final class Tokenizer: Sendable {
     public init(tokenizerJSONData data: Data, config: TokenizerConfig = TokenizerConfig()) throws {
         let root = JSONField(try JSONReader.parse(data, file: "tokenizer.json"), path: "")
         _ = try root.members()
+        // HF tokenizers rejects a tokenizer.json without a model; an empty one would encode nothing.
+        guard root.has("model"), !root["model"].isNull else {
+            throw TokenizerError.invalidField(path: "model", reason: "missing: this is not a tokenizer.json (it needs a \"model\" with a vocabulary)")
+        }
         let modelField = root["model"]
         let modelType = modelField.has("type") ? try modelField.typeTag() : "BPE"
         guard modelType == "BPE" else { throw TokenizerError.unsupportedType(path: "model.type", type: modelType) }
@@ -87,6 +99,9 @@ public final class Tokenizer: Sendable {
         addedVocabulary = AddedVocabulary(tokens: added, normalizer: normalizer)
         specialContents = Set(added.filter(\.special).map { $0.content.unicodeScalars.map(\.value) })
         vocabularySize = max(model.idToToken.count, (added.map(\.id).max() ?? -1) + 1)
+        guard vocabularySize > 0 else {
+            throw TokenizerError.invalidField(path: "model.vocab", reason: "the tokenizer has no tokens (empty vocabulary and no added tokens)")
+        }
         self.config = config
 
         let model = self.model, addedVocabulary = self.addedVocabulary

@@ -22,6 +22,8 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible, Sendable 
     case noChatTemplate(name: String?)
     /// The chat template failed to parse or render.
     case chatTemplate(String)
+    /// One of the errors above, in the file at `path`.
+    indirect case file(path: String, TokenizerError)
 
     public var description: String {
         switch self {
@@ -46,6 +48,16 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible, Sendable 
             return "tokenizer has no chat template (tokenizer_config.json has no chat_template)"
         case let .chatTemplate(message):
             return "chat template error: \(message)"
+        case let .file(path, error):
+            return "\(path): \(error)"
+        }
+    }
+
+    /// This error, said to come from the file at `path` (unless it names a file already).
+    func inFile(_ path: String) -> TokenizerError {
+        switch self {
+        case .file, .fileNotFound: return self
+        default: return .file(path: path, self)
         }
     }
 }

@@ -16,14 +16,19 @@ public struct TrainerState: Codable, Sendable, Equatable {
 }
 
 /// Writes and reads `checkpoint-N` directories: Hugging Face layout (config.json,
-/// model.safetensors, tokenizer files) plus optimizer.safetensors (AdamW moments, F32) and
-/// trainer_state.json. A checkpoint is assembled in a temporary directory and renamed into place.
+/// model.safetensors, tokenizer files) plus optimizer.safetensors (AdamW moments, F32),
+/// trainer_state.json (transformers' format) and doge_state.json (`TrainerState`). A checkpoint
+/// is assembled in a temporary directory and renamed into place.
 public enum TrainingCheckpoint {
     public static let tokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
                                         "generation_config.json", "tokenizer.model", "chat_template.jinja"]
 
+    public static let stateFile = "doge_state.json"
+
+    /// `trainerState` is written as trainer_state.json; without it, one with an empty log_history.
     public static func save(model: DogeForCausalLM, optimizer: AdamW, state: TrainerState,
-                            tokenizerDirectory: URL?, outputDirectory: URL, keepLast limit: Int?) throws -> URL {
+                            tokenizerDirectory: URL?, outputDirectory: URL, keepLast limit: Int?,
+                            trainerState: HFTrainerState? = nil) throws -> URL {
         let fm = FileManager.default
         let final = outputDirectory.appendingPathComponent("checkpoint-\(state.globalStep)")
         let temporary = outputDirectory.appendingPathComponent(".checkpoint-\(state.globalStep).tmp-\(getpid())")
@@ -44,12 +49,19 @@ public enum TrainingCheckpoint {
                                         to: temporary.appendingPathComponent("optimizer.safetensors"))
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(state).write(to: temporary.appendingPathComponent("trainer_state.json"))
+            try encoder.encode(state).write(to: temporary.appendingPathComponent(stateFile))
+            let hf = trainerState ?? HFTrainerState(
+                globalStep: state.globalStep, maxSteps: state.maxSteps, epoch: 0, numTrainEpochs: 0, loggingSteps: 0,
+                evalSteps: 0, saveSteps: 0, trainBatchSize: 0, numInputTokensSeen: state.tokensSeen, logHistory: [],
+                finished: state.globalStep >= state.maxSteps)
+            try hf.jsonData().write(to: temporary.appendingPathComponent("trainer_state.json"))
             if fm.fileExists(atPath: final.path) { try fm.removeItem(at: final) }
             try fm.moveItem(at: temporary, to: final)
         } catch let e as ModelError {
+            try? fm.removeItem(at: temporary)
             throw TrainingError.checkpoint("cannot write \(final.path): \(e)")
         } catch {
+            try? fm.removeItem(at: temporary)
             throw TrainingError.checkpoint("cannot write \(final.path): \(error.localizedDescription)")
         }
         if let limit {
@@ -74,9 +86,11 @@ public enum TrainingCheckpoint {
         do { model = try DogeForCausalLM(directory: directory) } catch {
             throw TrainingError.checkpoint("\(directory.path): cannot load the model: \(error)")
         }
-        let stateURL = directory.appendingPathComponent("trainer_state.json")
+        // Checkpoints written before doge_state.json kept this state in trainer_state.json.
+        var stateURL = directory.appendingPathComponent(stateFile)
+        if !FileManager.default.fileExists(atPath: stateURL.path) { stateURL = directory.appendingPathComponent("trainer_state.json") }
         guard let data = try? Data(contentsOf: stateURL), let state = try? JSONDecoder().decode(TrainerState.self, from: data) else {
-            throw TrainingError.checkpoint("\(stateURL.path): missing or unreadable trainer state; is this a doge train checkpoint?")
+            throw TrainingError.checkpoint("\(directory.appendingPathComponent(stateFile).path): missing or unreadable trainer state; is this a doge train checkpoint?")
         }
         var optimizer = template
         optimizer.step = state.globalStep

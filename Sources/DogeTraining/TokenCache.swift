@@ -75,16 +75,51 @@ public final class TokenFile: @unchecked Sendable {
         let size = (attributes[.size] as? NSNumber)?.intValue ?? 0
         let mtime = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
         let key = stableHash("\(source.standardizedFileURL.path)|\(size)|\(mtime)|\(format.rawValue)|\(textField)|\(tokenizerKey)")
-        try fm.createDirectory(at: cacheDirectory, withIntermediateDirectories: true)
         let target = cacheDirectory.appendingPathComponent("\(source.deletingPathExtension().lastPathComponent)-\(key).tokens")
         if fm.fileExists(atPath: target.path) { return try TokenFile(url: target) }
         if format != .jsonlTokens && tokenizer == nil {
             throw TrainingError.data("\(source.path): text needs a tokenizer (tokenizer.json in the model or tokenizer directory)")
         }
-        let eos = tokenizer?.endOfTextID
+        // A failed build leaves nothing behind: no temporary file, no folder it created.
+        let created = try createDirectories(cacheDirectory)
         let temporary = cacheDirectory.appendingPathComponent(".\(target.lastPathComponent).tmp-\(getpid())")
-        fm.createFile(atPath: temporary.path, contents: nil)
+        do {
+            try write(source: source, size: size, format: format, textField: textField, tokenizer: tokenizer,
+                      to: temporary, progress: progress)
+            _ = try? fm.removeItem(at: target)
+            try fm.moveItem(at: temporary, to: target)
+        } catch {
+            try? fm.removeItem(at: temporary)
+            for dir in created.reversed() where (try? fm.contentsOfDirectory(atPath: dir.path))?.isEmpty == true {
+                try? fm.removeItem(at: dir)
+            }
+            if let e = error as? TrainingError { throw e }
+            throw TrainingError.data("\(source.path): cannot tokenize into \(cacheDirectory.path): \(error.localizedDescription)")
+        }
+        return try TokenFile(url: target)
+    }
+
+    /// Creates `url` and missing parents; returns the folders it created, outermost first.
+    static func createDirectories(_ url: URL) throws -> [URL] {
+        var missing: [URL] = []
+        var dir = url.standardizedFileURL
+        while !FileManager.default.fileExists(atPath: dir.path), dir.path != "/" {
+            missing.insert(dir, at: 0)
+            dir = dir.deletingLastPathComponent()
+        }
+        do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) } catch {
+            throw TrainingError.data("\(url.path): cannot create the token cache folder: \(error.localizedDescription)")
+        }
+        return missing
+    }
+
+    /// Tokenizes `source` into the file `temporary` (little-endian UInt32 ids, EOS between documents).
+    private static func write(source: URL, size: Int, format: CorpusFormat, textField: String, tokenizer: TextTokenizing?,
+                              to temporary: URL, progress: (Int, Int, Int) -> Void) throws {
+        let eos = tokenizer?.endOfTextID
+        _ = FileManager.default.createFile(atPath: temporary.path, contents: nil)
         let out = try FileHandle(forWritingTo: temporary)
+        defer { try? out.close() }
         var buffer = Data()
         var total = 0
         func emit(_ ids: [Int]) throws {
@@ -132,11 +167,7 @@ public final class TokenFile: @unchecked Sendable {
         }
         if !paragraph.isEmpty { try document(tokenizer!.tokenIDs(paragraph.joined(separator: "\n"))) }
         try out.write(contentsOf: buffer)
-        try out.close()
         progress(size, size, total)
-        _ = try? fm.removeItem(at: target)
-        try fm.moveItem(at: temporary, to: target)
-        return try TokenFile(url: target)
     }
 
     /// Calls `body` for each line of the file, reading it in 4 MiB chunks.

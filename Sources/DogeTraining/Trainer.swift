@@ -36,6 +36,13 @@ public final class Trainer {
     public var report: (String) -> Void = { _ in }
     /// Rewrite one live line ("\r") between logging steps (a terminal); off, only logging steps print.
     public var liveProgress = false
+    /// Asked after every step (the CLI: "was Ctrl-C pressed?"); true ends `run` after saving a
+    /// checkpoint of that step and the loss plot, so that resuming continues exactly.
+    public var shouldStop: () -> Bool = { false }
+    /// Whether the last `run` ended because `shouldStop` said so.
+    public private(set) var stoppedEarly = false
+    /// transformers' log_history: logging-step averages and evaluations (kept across resumes).
+    public private(set) var logHistory: [[String: Any]] = []
     private var metrics: FileHandle?
 
     /// Steps of one epoch: micro-batches of full blocks, grouped by gradient_accumulation_steps.
@@ -67,6 +74,7 @@ public final class Trainer {
             rng = SeededGenerator(restoring: state.rngState)
             tokensSeen = state.tokensSeen
             lastCheckpoint = checkpoint
+            logHistory = HFTrainerState.logHistory(in: checkpoint).filter { ($0["step"] as? Int ?? 0) <= state.globalStep }
         } else {
             self.model = model
             optimizer = template
@@ -140,21 +148,35 @@ public final class Trainer {
                      learningRate: learningRate, lastLoss: nil, schedule: options.schedulerType, tokensSeen: tokensSeen)
     }
 
+    /// Fractional epochs done, as the Trainer counts them.
+    public var epoch: Double { Double(step) / Double(Self.stepsPerEpoch(corpus, options)) }
+
+    public var trainerState: HFTrainerState {
+        HFTrainerState(globalStep: step, maxSteps: totalSteps, epoch: epoch,
+                       numTrainEpochs: Int((Double(totalSteps) / Double(Self.stepsPerEpoch(corpus, options))).rounded(.up)),
+                       loggingSteps: options.loggingSteps, evalSteps: options.evalSteps ?? options.loggingSteps,
+                       saveSteps: options.saveSteps, trainBatchSize: options.batchSize, numInputTokensSeen: tokensSeen,
+                       logHistory: logHistory, finished: step >= totalSteps)
+    }
+
     @discardableResult
     public func saveCheckpoint() throws -> URL {
         let url = try TrainingCheckpoint.save(model: model, optimizer: optimizer, state: state, tokenizerDirectory: tokenizerDirectory,
-                                              outputDirectory: outputDirectory, keepLast: options.saveTotalLimit)
+                                              outputDirectory: outputDirectory, keepLast: options.saveTotalLimit,
+                                              trainerState: trainerState)
         lastCheckpoint = url
         return url
     }
 
-    /// Trains until `stopAt` steps (default: the run's total), logging, evaluating and saving
-    /// as the options say. Writes metrics.jsonl and, at the end, loss.svg.
+    /// Trains until `stopAt` steps (default: the run's total) or until `shouldStop`, logging,
+    /// evaluating and saving as the options say. Writes metrics.jsonl and, at the end, loss.svg.
     public func run(stopAt: Int? = nil) throws {
         let target = min(stopAt ?? totalSteps, totalSteps)
+        stoppedEarly = false
         try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
         let metricsURL = outputDirectory.appendingPathComponent("metrics.jsonl")
-        if !FileManager.default.fileExists(atPath: metricsURL.path) { FileManager.default.createFile(atPath: metricsURL.path, contents: nil) }
+        if step > 0 { try Self.truncateMetrics(metricsURL, after: step) }
+        if !FileManager.default.fileExists(atPath: metricsURL.path) { _ = FileManager.default.createFile(atPath: metricsURL.path, contents: nil) }
         metrics = try FileHandle(forWritingTo: metricsURL)
         try metrics?.seekToEnd()
         defer { try? metrics?.close(); metrics = nil }
@@ -181,20 +203,48 @@ public final class Trainer {
                               windowLoss / Double(windowSteps), r.learningRate, tokS, formatDuration(eta))
             if step % options.loggingSteps == 0 || step == target {
                 report((liveProgress ? "\r" : "") + line + "\n")
+                // As the Trainer logs: the mean loss since the last log, rounded to 4 places.
+                logHistory.append(["loss": (windowLoss / Double(windowSteps) * 1e4).rounded() / 1e4, "grad_norm": r.gradNorm,
+                                   "learning_rate": r.learningRate, "epoch": epoch, "step": step])
                 windowLoss = 0; windowSteps = 0; windowTokens = 0; windowSeconds = 0
             } else if liveProgress {
                 report("\r" + line)
             }
             if options.evalStrategy == "steps", step % (options.evalSteps ?? options.loggingSteps) == 0, let e = try evaluate() {
                 write(["step": step, "eval_loss": e])
+                logHistory.append(["eval_loss": e, "epoch": epoch, "step": step])
                 report(String(format: "step %d | eval_loss %.4f\n", step, e))
             }
             if options.saveStrategy == "steps", step % options.saveSteps == 0 {
                 let url = try saveCheckpoint()
                 report("saved \(url.path)\n")
             }
+            if step < target, shouldStop() {
+                stoppedEarly = true
+                if lastCheckpoint?.lastPathComponent != "checkpoint-\(step)" {
+                    let url = try saveCheckpoint()
+                    report("saved \(url.path)\n")
+                }
+                break
+            }
         }
         try? PlotSVG.write(metrics: metricsURL, to: outputDirectory.appendingPathComponent("loss.svg"))
+    }
+
+    /// Keeps metrics.jsonl lines up to `step`: a resumed run drops what a crashed one logged
+    /// after its last checkpoint, so no step appears twice.
+    static func truncateMetrics(_ url: URL, after step: Int) throws {
+        guard let data = FileManager.default.contents(atPath: url.path) else { return }
+        let lines = data.split(separator: UInt8(ascii: "\n"))
+        let kept = lines.filter { line in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+                  let s = object["step"] as? Int else { return true }
+            return s <= step
+        }
+        guard kept.count != lines.count else { return }
+        var out = Data()
+        for line in kept { out.append(contentsOf: line); out.append(UInt8(ascii: "\n")) }
+        try out.write(to: url, options: .atomic)
     }
 
     private func write(_ entry: [String: Any]) {

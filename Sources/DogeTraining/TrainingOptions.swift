@@ -51,8 +51,9 @@ public struct TrainingOptions: Sendable {
 
     public init() {}
 
-    /// Keys that are accepted and ignored, with why.
-    static let ignoredKeys: [String: String] = [
+    /// Keys that only do not apply to a CPU run (no effect on the weights it trains), with why:
+    /// noted once, then ignored. Anything neither here nor in `appliedKeys` is an error.
+    public static let ignoredKeys: [String: String] = [
         "bf16": "CPU training computes in float32", "fp16": "CPU training computes in float32",
         "tf32": "CPU training computes in float32", "torch_dtype": "CPU training computes in float32",
         "push_to_hub": "no hub uploads", "hub_model_id": "no hub uploads", "hub_strategy": "no hub uploads",
@@ -64,15 +65,24 @@ public struct TrainingOptions: Sendable {
         "model_revision": "local directories only", "trust_remote_code": "both checkpoint layouts load natively",
         "do_train": "doge train always trains", "packing": "data is always packed into max_length blocks",
         "dataset_config": "local files only", "attn_implementation": "one attention implementation",
-        "optim": "AdamW (torch) is the optimizer", "per_device_eval_batch_size_ignored": "",
+        "optim": "AdamW (torch) is the optimizer",
         "ddp_timeout": "single process", "use_liger_kernel": "no liger kernels", "use_liger": "no liger kernels",
         "bf16_full_eval": "float32", "run_name": "no experiment tracker", "logging_first_step": "logs every logging_steps",
         "remove_unused_columns": "not applicable", "dataloader_num_workers": "single process",
+        "logging_dir": "metrics go to metrics.jsonl", "disable_tqdm": "progress goes to stderr",
+        "save_safetensors": "checkpoints are always safetensors", "save_only_model": "checkpoints keep the optimizer state",
+        "dataloader_pin_memory": "no GPU", "ddp_find_unused_parameters": "single process", "local_rank": "single process",
+        "deepspeed": "single process", "fsdp": "single process", "fsdp_config": "single process",
+        "include_tokens_per_second": "tokens/s is always shown", "hub_private_repo": "no hub uploads",
+        "use_cpu": "always on the CPU", "no_cuda": "always on the CPU", "half_precision_backend": "CPU training computes in float32",
     ]
 
-    /// Reads a small-doge recipe (YAML).
+    /// Reads a small-doge recipe (YAML); its relative paths are resolved against its folder.
     public static func load(recipe url: URL) throws -> [String: Any] {
         let text: String
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw TrainingError.invalidOption(key: url.path, problem: "no such recipe file")
+        }
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
             throw TrainingError.invalidOption(key: url.path, problem: "cannot read the recipe: \(error.localizedDescription)")
         }
@@ -80,7 +90,7 @@ public struct TrainingOptions: Sendable {
             guard let object = try Yams.load(yaml: text) as? [String: Any] else {
                 throw TrainingError.invalidOption(key: url.path, problem: "the recipe is not a mapping of keys to values")
             }
-            return object
+            return resolvingPaths(object, against: url.deletingLastPathComponent())
         } catch let e as TrainingError { throw e } catch {
             throw TrainingError.invalidOption(key: url.path, problem: "not valid YAML: \(error)")
         }
@@ -109,12 +119,14 @@ public struct TrainingOptions: Sendable {
         }
         // YAML 1.1 reads an unquoted `no` as false.
         func strategy(_ key: String, _ v: Any) throws -> String { (v as? Bool) == false ? "no" : try string(key, v) }
+        try checkKnown(values.keys, known: appliedKeys.union(ignoredKeys.keys))
         for key in values.keys.sorted() {
             let v = values[key]!
             if v is NSNull { continue }
             switch key {
-            case "model_init_kwargs":
+            case "model_init_kwargs", "model_config":
                 guard let d = v as? [String: Any] else { throw bad(key, "expected a mapping of DogeConfig fields") }
+                try checkKnown(d.keys, known: modelInitKeys, section: key)
                 o.modelInit = try d.mapValues { try jsonValue($0, key: key) }
                 for k in ["torch_dtype", "attn_implementation"] where d[k] != nil {
                     o.ignored.append(("model_init_kwargs.\(k)", k == "torch_dtype" ? "CPU training computes in float32" : "one attention implementation"))
@@ -175,7 +187,6 @@ public struct TrainingOptions: Sendable {
                 o.ignored.append((key, "\(name) is torch.optim.AdamW here"))
             default:
                 if let reason = ignoredKeys[key] { o.ignored.append((key, reason)) }
-                else { o.ignored.append((key, "not a doge train setting")) }
             }
         }
         if (values["do_eval"] as? Bool) == false { o.evalStrategy = "no" }

@@ -18,7 +18,7 @@ public enum TrainingSetup {
         }
         let path = o.modelPath!
         guard FileManager.default.fileExists(atPath: path + "/config.json") else {
-            throw TrainingError.invalidOption(key: "model_name_or_path", problem: "\(path) is not a local checkpoint directory (config.json missing); download it first, e.g. huggingface-cli download \(path) --local-dir DIR")
+            throw TrainingError.invalidOption(key: "model_name_or_path", problem: "\(path) is not a local checkpoint directory (no config.json there); for a Hugging Face repository, download it first (huggingface-cli download REPO --local-dir DIR) and give DIR, or give model_init_kwargs for a new model")
         }
         do { return try DogeForCausalLM(directory: URL(fileURLWithPath: path)) } catch {
             throw TrainingError.invalidOption(key: "model_name_or_path", problem: "\(error)")
@@ -37,14 +37,32 @@ public enum TrainingSetup {
     /// Tokenizes (once, cached) and packs the datasets.
     public static func corpus(_ o: TrainingOptions, tokenizerDirectory: URL?, vocabSize: Int,
                               progress: @escaping (String) -> Void = { _ in }) throws -> PackedCorpus {
+        // Every file is looked for before anything is tokenized, held-out files included.
+        for (key, paths) in [("datasets_and_ratios", o.datasets.map(\.path)), ("eval_dataset", o.evalDatasets)] {
+            for path in paths where !FileManager.default.fileExists(atPath: path) {
+                throw TrainingError.data("\(path): no such file (\(key)); relative paths in a recipe are read from the recipe's folder")
+            }
+        }
+        if let path = o.tokenizerPath, !FileManager.default.fileExists(atPath: path + "/tokenizer.json") {
+            throw TrainingError.invalidOption(key: "tokenizer_name_or_path", problem: "\(path)/tokenizer.json: no such file")
+        }
         var tokenizer: Tokenizer?
         var tokenizerKey = "none"
         if let dir = tokenizerDirectory {
             do { tokenizer = try Tokenizer(directory: dir) } catch {
                 throw TrainingError.data("\(dir.path): cannot load the tokenizer: \(error)")
             }
+            if tokenizer!.vocabularySize > vocabSize {
+                throw TrainingError.data("\(dir.appendingPathComponent("tokenizer.json").path): the tokenizer has ids up to \(tokenizer!.vocabularySize - 1) but the model's vocabulary is \(vocabSize); use the model's own tokenizer or set vocab_size")
+            }
             let data = (try? Data(contentsOf: dir.appendingPathComponent("tokenizer.json"))) ?? Data()
             tokenizerKey = stableHash(String(decoding: data.prefix(1 << 20), as: UTF8.self) + "\(data.count)")
+        } else if let text = try (o.datasets.map(\.path) + o.evalDatasets).first(where: {
+            try CorpusFormat.detect(URL(fileURLWithPath: $0), textField: o.textField) != .jsonlTokens
+        }) {
+            let tried = [o.tokenizerPath, o.modelPath].compactMap { $0 }.map { $0 + "/tokenizer.json" }
+            throw TrainingError.data("\(text) is text and needs a tokenizer, but there is no "
+                + (tried.isEmpty ? "tokenizer_name_or_path" : tried.joined(separator: " or ")))
         }
         let cache = URL(fileURLWithPath: o.cacheDirectory ?? (o.outputDirectory + "/token_cache"))
         func tokenize(_ path: String) throws -> TokenFile {

@@ -9,7 +9,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Time the workloads of the PyTorch reference benchmark on random weights; prints one JSON line.",
         discussion: """
-            Same shapes, workloads and JSON field names as shared/bench/torch_baseline.py, so the \
+            Same shapes, workloads and JSON field names as scripts/bench/torch_baseline.py, so the \
             two run side by side on one machine:
 
               doge bench doge-20m prefill      one forward over 512 tokens, logits of the last position \
@@ -21,6 +21,9 @@ struct BenchCommand: ParsableCommand {
             (median of 3 runs) -> aggregate decode_tok_s
               doge bench doge-20m decode-long  16,384 greedy tokens with keep_window_size 2048: ms per token \
             and resident memory around 1k, 4k and 16k tokens (flat with the bounded cache)
+
+            The PyTorch side, from the repository root (pip install torch transformers):
+              python3 scripts/bench/torch_baseline.py doge-20m prefill
             """
     )
 

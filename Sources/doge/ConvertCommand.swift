@@ -11,7 +11,7 @@ struct ConvertCommand: ParsableCommand {
             that transformers loads unchanged (shards are merged). Tokenizer and generation files \
             are copied along.
 
-              doge convert --model Doge-20M --output Doge-20M-bf16 --dtype bf16
+              doge convert --model Models/doge-tiny --output doge-tiny-f32 --dtype f32
             """
     )
 
@@ -24,10 +24,14 @@ struct ConvertCommand: ParsableCommand {
     @Option(name: .long, help: "Weight type on disk: f32 or bf16.")
     var dtype: String = "f32"
 
-    func run() throws {
-        guard let weightType = WeightDType(rawValue: dtype.uppercased()) else {
+    func validate() throws {
+        guard WeightDType(rawValue: dtype.uppercased()) != nil else {
             throw ValidationError("--dtype must be f32 or bf16, not \"\(dtype)\"")
         }
+    }
+
+    func run() throws {
+        let weightType = WeightDType(rawValue: dtype.uppercased())!
         let source = URL(fileURLWithPath: model), destination = URL(fileURLWithPath: output)
         let lm = try DogeForCausalLM(directory: source)
         try lm.save(to: destination, dtype: weightType)

@@ -9,6 +9,7 @@ struct Doge: AsyncParsableCommand {
             Loads Doge checkpoints in Hugging Face layout and computes what transformers computes: \
             logits, tokenization, chat templates. Run `doge help <command>` for each command's options.
             """,
+        version: dogeVersion,
         subcommands: [
             // One line per command; each command lives in its own file in this folder.
             InfoCommand.self,
@@ -26,4 +27,15 @@ struct Doge: AsyncParsableCommand {
             ServeCommand.self,
         ]
     )
+
+    /// Parses, warns about unusable DOGE_* values, then runs with one error style (CLIFailure.swift).
+    static func main() async {
+        CLIFailure.warnAboutEnvironment()
+        let command: ParsableCommand
+        do { command = try parseAsRoot() } catch { exit(withError: error) }
+        await CLIFailure.run(command)
+    }
 }
+
+/// `doge --version`.
+let dogeVersion = "0.1.0"

@@ -13,6 +13,9 @@ struct SamplingOptions: ParsableArguments {
     @Option(name: .long, parsing: .unconditional, help: "Most tokens to generate (default: the model's generation_config.json, else 256).")
     var maxNewTokens: Int?
 
+    @Option(name: .long, parsing: .unconditional, help: "Fewest tokens to generate: end-of-text is not chosen before (default: generation_config.json, else 0).")
+    var minNewTokens: Int?
+
     @Flag(name: .long, help: "Greedy decoding (always the most likely token).")
     var greedy = false
 
@@ -40,11 +43,19 @@ struct SamplingOptions: ParsableArguments {
     @Flag(name: .long, help: "Print prompt and generation speed (tokens/s) to stderr.")
     var verbose = false
 
+    private var wantsSampling: Bool { temperature != nil || topK != nil || topP != nil || minP != nil }
+
+    func validate() throws {
+        if greedy && wantsSampling { throw ValidationError("--greedy cannot be combined with --temperature, --top-k, --top-p or --min-p") }
+        if let n = maxNewTokens, n < 0 { throw ValidationError("--max-new-tokens must be ≥ 0, not \(n)") }
+        if let n = minNewTokens, n < 0 { throw ValidationError("--min-new-tokens must be ≥ 0, not \(n)") }
+        if stop.contains("") { throw ValidationError("--stop needs a non-empty string") }
+    }
+
     func generationConfig(defaults: GenerationConfig) throws -> GenerationConfig {
         var c = defaults
         if let n = maxNewTokens { c.maxNewTokens = n } else if c.maxNewTokens == GenerationConfig().maxNewTokens { c.maxNewTokens = 256 }
-        let wantsSampling = temperature != nil || topK != nil || topP != nil || minP != nil
-        if greedy && wantsSampling { throw ValidationError("--greedy cannot be combined with --temperature, --top-k, --top-p or --min-p") }
+        if let n = minNewTokens { c.minNewTokens = n }
         if greedy { c.doSample = false }
         if wantsSampling { c.doSample = true }
         if let t = temperature { c.temperature = t }
@@ -63,29 +74,41 @@ struct SamplingOptions: ParsableArguments {
     }
 }
 
-/// Where the model comes from when --model is not given.
+/// Where the model comes from when --model is not given: $DOGE_MODEL, else the bundled model —
+/// in an installed tree (`<prefix>/bin/doge` finds `<prefix>/share/doge/Models/doge-tiny`) or a
+/// repository checkout (looking upward from the binary, then from the working directory).
 enum ModelLocator {
     static let bundledName = "Models/doge-tiny"
+
+    /// The running binary, symlinks resolved (argv[0] is only a name when doge is found on $PATH).
+    static var executable: URL {
+        if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            return URL(fileURLWithPath: path)
+        }
+        return (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])).resolvingSymlinksInPath()
+    }
 
     static func resolve(_ explicit: String?) throws -> URL {
         if let explicit { return URL(fileURLWithPath: explicit) }
         if let env = ProcessInfo.processInfo.environment["DOGE_MODEL"], !env.isEmpty { return URL(fileURLWithPath: env) }
-        // The bundled model lives in the repository; look upward from the binary and the working directory.
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var tokenizerOnly = false
-        for start in [executable.deletingLastPathComponent(), URL(fileURLWithPath: FileManager.default.currentDirectoryPath)] {
+        let binDirectory = executable.deletingLastPathComponent()
+        var candidates = [binDirectory.appendingPathComponent("../share/doge").appendingPathComponent(bundledName).standardizedFileURL]
+        for start in [binDirectory, URL(fileURLWithPath: FileManager.default.currentDirectoryPath)] {
             var dir = start
             for _ in 0..<8 {
-                let candidate = dir.appendingPathComponent(bundledName)
-                if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("config.json").path) { return candidate }
-                if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("tokenizer.json").path) { tokenizerOnly = true }
+                candidates.append(dir.appendingPathComponent(bundledName))
                 dir.deleteLastPathComponent()
             }
         }
-        if tokenizerOnly {
-            throw ValidationError("no --model given, and the bundled model (\(bundledName)) has its tokenizer but no trained weights yet; pass --model DIR or set DOGE_MODEL")
+        var tokenizerOnly = false
+        for candidate in candidates {
+            if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("config.json").path) { return candidate }
+            if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("tokenizer.json").path) { tokenizerOnly = true }
         }
-        throw ValidationError("no --model given and the bundled model (\(bundledName)) was not found; pass --model DIR or set DOGE_MODEL")
+        if tokenizerOnly {
+            throw RunError("no --model given, and the bundled model (\(bundledName)) has its tokenizer but no trained weights yet; pass --model DIR or set DOGE_MODEL")
+        }
+        throw RunError("no --model given and the bundled model was not found (looked in \(candidates[0].path) and for \(bundledName) above \(binDirectory.path) and the working directory); pass --model DIR or set DOGE_MODEL")
     }
 }
 
@@ -99,29 +122,47 @@ struct GenerateCommand: ParsableCommand {
             temperature, top-k, top-p, min-p).
 
               doge generate "Once upon a time"
-              doge generate --model DIR "The capital of France is" --max-new-tokens 20 --greedy
-              doge generate --ids "1,2,3" --temperature 0.8 --top-p 0.9 --seed 7 --json
+              doge generate "The king said" --max-new-tokens 20 --min-new-tokens 10 --greedy
+              doge generate --ids "0,1663,318,808,262,659" --temperature 0.8 --top-p 0.9 --seed 7 --json
+              doge generate --file prompt.txt --stop "."
+              echo "It was a dark night" | doge generate -
             """
     )
 
-    @Argument(help: "The prompt text.")
+    @Argument(help: "The prompt text; - reads it from standard input.")
     var prompt: String?
 
     @Option(name: .long, help: "Prompt as comma-separated token ids instead of text.")
     var ids: String?
+
+    @Option(name: .long, help: ArgumentHelp("Read the prompt text from this file (exactly, trailing newline included).", valueName: "path"))
+    var file: String?
 
     @Flag(name: .long, help: "Print one JSON object (prompt and generated ids, text, finish reason) instead of streaming text.")
     var json = false
 
     @OptionGroup var options: SamplingOptions
 
+    func validate() throws {
+        switch [prompt != nil, ids != nil, file != nil].filter({ $0 }).count {
+        case 0: throw ValidationError("give a prompt (or - for standard input), --file PATH, or token ids with --ids")
+        case 1: break
+        default: throw ValidationError("give only one of a prompt, --file and --ids")
+        }
+        if let ids { _ = try parseIds(ids) }
+    }
+
     func run() throws {
         let input: Prompt
-        switch (prompt, ids) {
-        case let (text?, nil): input = .text(text)
-        case let (nil, list?): input = .ids(try parseIds(list))
-        case (nil, nil): throw ValidationError("give a prompt, or token ids with --ids")
-        case (.some, .some): throw ValidationError("give either a prompt or --ids, not both")
+        if let ids {
+            input = .ids(try parseIds(ids))
+        } else if let file {
+            guard let data = FileManager.default.contents(atPath: file) else { throw RunError("\(file): no such file (--file)") }
+            input = .text(String(decoding: data, as: UTF8.self))
+        } else if prompt == "-" {
+            input = .text(String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self))
+        } else {
+            input = .text(prompt!)
         }
         let directory = try ModelLocator.resolve(options.model)
         if case .ids(let promptIds) = input, !FileManager.default.fileExists(atPath: directory.appendingPathComponent("tokenizer.json").path) {
@@ -168,9 +209,15 @@ struct GenerateCommand: ParsableCommand {
     }
 }
 
+/// `--verbose`: prompt and generation speed. A rate is only shown where something was timed
+/// (the first token is part of the prompt's time; the rate of the rest needs two tokens or more).
 func reportSpeed(_ r: GenerationResult) {
-    let prompt = Double(r.promptTokens) / max(r.promptSeconds, 1e-9)
-    let decode = Double(max(r.tokenIds.count - 1, 0)) / max(r.generationSeconds, 1e-9)
-    FileHandle.standardError.write(Data(String(format: "prompt: %d tokens, %.1f tok/s · generation: %d tokens, %.1f tok/s · %@\n",
-                                               r.promptTokens, prompt, r.tokenIds.count, decode, r.finishReason.rawValue).utf8))
+    func rate(_ tokens: Int, _ seconds: Double) -> String {
+        tokens > 0 && seconds > 0 ? String(format: ", %.1f tok/s", Double(tokens) / seconds) : ""
+    }
+    let generated = r.generatedTokens
+    let line = "prompt: \(r.promptTokens) tokens\(rate(generated > 0 ? r.promptTokens : 0, r.promptSeconds))"
+        + " · generation: \(generated) token\(generated == 1 ? "" : "s")\(rate(generated - 1, r.generationSeconds))"
+        + " · \(r.finishReason.rawValue)\n"
+    FileHandle.standardError.write(Data(line.utf8))
 }

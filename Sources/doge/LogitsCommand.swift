@@ -12,10 +12,10 @@ struct LogitsCommand: ParsableCommand {
             over the given token ids and writes the logits, shape [tokens, vocab], as float32 .npy \
             that numpy.load reads. Compare with transformers:
 
-              doge logits --model DIR --ids "1,2,3" --output ours.npy
+              doge logits --model Models/doge-tiny --ids "0,1663,318,808,262,659" --output ours.npy
               python3 -c "import numpy, torch, transformers as t; \
-            m = t.AutoModelForCausalLM.from_pretrained('DIR', dtype=torch.float32); \
-            ref = m(torch.tensor([[1,2,3]])).logits[0].detach().numpy(); \
+            m = t.AutoModelForCausalLM.from_pretrained('Models/doge-tiny', dtype=torch.float32); \
+            ref = m(torch.tensor([[0,1663,318,808,262,659]])).logits[0].detach().numpy(); \
             print(abs(numpy.load('ours.npy') - ref).max())"
             """
     )
@@ -32,11 +32,16 @@ struct LogitsCommand: ParsableCommand {
     @Option(name: .long, help: "CDMoE routing: 'view' (transformers' exact behaviour, the default) or 'per-token'.")
     var router: String = RouterSplit.transformersView.rawValue
 
-    func run() throws {
-        let tokenIds = try parseIds(ids)
-        guard let split = RouterSplit(rawValue: router) else {
+    func validate() throws {
+        _ = try parseIds(ids)
+        guard RouterSplit(rawValue: router) != nil else {
             throw ValidationError("--router must be one of: \(RouterSplit.allCases.map(\.rawValue).joined(separator: ", "))")
         }
+    }
+
+    func run() throws {
+        let tokenIds = try parseIds(ids)
+        let split = RouterSplit(rawValue: router)!
         let lm = try DogeForCausalLM(directory: URL(fileURLWithPath: model))
         lm.model.routerSplit = split
         let logits = try lm.logits(ids: [tokenIds])

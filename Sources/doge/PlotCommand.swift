@@ -14,9 +14,7 @@ struct PlotCommand: ParsableCommand {
     func run() throws {
         let dir = URL(fileURLWithPath: runDirectory)
         let out = output.map { URL(fileURLWithPath: $0) } ?? dir.appendingPathComponent("loss.svg")
-        do { try PlotSVG.write(metrics: dir.appendingPathComponent("metrics.jsonl"), to: out) } catch let e as TrainingError {
-            throw ValidationError(e.description)
-        }
+        try PlotSVG.write(metrics: dir.appendingPathComponent("metrics.jsonl"), to: out)
         print(out.path)
     }
 }

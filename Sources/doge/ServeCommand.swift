@@ -69,8 +69,7 @@ struct ServeCommand: AsyncParsableCommand {
         let directory = try ModelLocator.resolve(model)
         let generator: TextGenerator
         do { generator = try TextGenerator(directory: directory) } catch {
-            FileHandle.standardError.write(Data("error: cannot load the model at \(directory.path): \(error)\n".utf8))
-            throw ExitCode(1)
+            throw RunError("cannot load the model at \(directory.path): \(CLIFailure.message(for: error))")
         }
         var options = ServerOptions()
         options.host = host
@@ -85,8 +84,7 @@ struct ServeCommand: AsyncParsableCommand {
         DogeServer.bootstrapLogging()
         let server: DogeServer
         do { server = try DogeServer(generator: generator, options: options) } catch {
-            FileHandle.standardError.write(Data("error: cannot open the conversation database \(options.databasePath ?? ""): \(error)\n".utf8))
-            throw ExitCode(1)
+            throw RunError("cannot open the conversation database \(options.databasePath ?? ""): \(CLIFailure.message(for: error)) (choose another file with --db)")
         }
         let webUI = options.webUI
         do {
@@ -94,8 +92,7 @@ struct ServeCommand: AsyncParsableCommand {
                 FileHandle.standardOutput.write(Data("doge serve: listening on http://\(address)\(webUI ? " (chat page at /)" : "")\n".utf8))
             }
         } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(1)
+            throw RunError("cannot serve on \(host):\(port): \(CLIFailure.message(for: error))")
         }
     }
 }

@@ -35,10 +35,10 @@ struct TokenizeCommand: ParsableCommand {
             (nothing is trimmed; bytes that are not UTF-8 are an error naming the offset). \
             Special tokens the tokenizer adds (such as BOS) are included unless --no-special is given.
 
-            Example:
-              doge tokenize --tokenizer ./SmolDoge --text "Hello world"
-              128000 9906 1917
-              doge tokenize --tokenizer ./SmolDoge/tokenizer.json --file prompt.txt --no-special --json
+            Examples (the bundled model's tokenizer):
+              doge tokenize --tokenizer Models/doge-tiny --text "Once upon a time"
+              0 1663 318 808 262 659
+              doge tokenize --tokenizer Models/doge-tiny/tokenizer.json --file prompt.txt --no-special --json
             """
     )
 
@@ -94,9 +94,9 @@ struct DetokenizeCommand: ParsableCommand {
             spaces. The text is printed exactly, with no newline added. An id outside the \
             vocabulary is an error.
 
-            Example:
-              doge detokenize --tokenizer ./SmolDoge --ids "128000,9906,1917" --skip-special
-              Hello world
+            Example (the bundled model's tokenizer):
+              doge detokenize --tokenizer Models/doge-tiny --ids "0,1663,318,808,262,659" --skip-special
+              Once upon a time
             """
     )
 
@@ -109,14 +109,19 @@ struct DetokenizeCommand: ParsableCommand {
     @Flag(name: .customLong("skip-special"), help: "Leave out special tokens.")
     var skipSpecial = false
 
-    func run() throws {
-        let tokenizer = try loadTokenizer(self.tokenizer)
+    func validate() throws { _ = try tokenIds() }
+
+    private func tokenIds() throws -> [Int] {
         let parts = ids.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\n" || $0 == "\t" })
-        let list = try parts.map { part -> Int in
+        return try parts.map { part -> Int in
             guard let id = Int(part) else { throw ValidationError("\"\(part)\" is not a token id.") }
             return id
         }
-        writeStdout(try tokenizer.decode(list, skipSpecialTokens: skipSpecial))
+    }
+
+    func run() throws {
+        let tokenizer = try loadTokenizer(self.tokenizer)
+        writeStdout(try tokenizer.decode(tokenIds(), skipSpecialTokens: skipSpecial))
     }
 }
 
@@ -135,7 +140,7 @@ struct TemplateCommand: ParsableCommand {
 
             Example:
               echo '{"messages": [{"role": "user", "content": "Hi"}], "add_generation_prompt": true}' > chat.json
-              doge template --tokenizer ./SmolDoge --context chat.json
+              doge template --tokenizer Models/doge-tiny --context chat.json
             """
     )
 
@@ -171,7 +176,7 @@ struct TemplateCommand: ParsableCommand {
     func run() throws {
         guard let data = FileManager.default.contents(atPath: context) else { throw TokenizerError.fileNotFound(path: context) }
         guard case let .object(object) = try JinjaValue(jsonData: data) else {
-            throw ValidationError("The context file must hold a JSON object.")
+            throw RunError("\(context): the context file must hold a JSON object (with \"messages\" and other variables)")
         }
         var messages: [JinjaValue] = []
         var tools: [JinjaValue]?

@@ -38,8 +38,8 @@ struct TokenizerTrainCommand: ParsableCommand {
             each written atomically.
 
             Examples:
-              doge tokenizer train --vocab-size 4096 --input corpus/corpus.jsonl --output Models/doge-tiny
-              doge tokenizer train --from ./Doge-20M --vocab-size 8192 --input a.txt b.txt --output ./retrained
+              doge tokenizer train --vocab-size 4096 --input corpus/train.jsonl --output my-tokenizer
+              doge tokenizer train --from Models/doge-tiny --vocab-size 2048 --input a.txt b.txt --output retrained
             """
     )
 

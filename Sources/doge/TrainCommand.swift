@@ -12,8 +12,23 @@ struct TrainCommand: ParsableCommand {
             Reads a small-doge recipe (--config RECIPE.yaml); flags override its keys. Data: plain text \
             (documents separated by blank lines), JSON lines with a text field, or JSON lines with \
             "input_ids"; tokenized once into OUTPUT_DIR/token_cache, packed into max_length blocks. \
-            Checkpoints (Hugging Face layout + optimizer and trainer state) go to OUTPUT_DIR/checkpoint-N; \
-            metrics to OUTPUT_DIR/metrics.jsonl; a loss/learning-rate plot to OUTPUT_DIR/loss.svg.
+            Checkpoints (Hugging Face layout + optimizer state, transformers' trainer_state.json) go to \
+            OUTPUT_DIR/checkpoint-N; metrics to OUTPUT_DIR/metrics.jsonl; a loss/learning-rate plot to \
+            OUTPUT_DIR/loss.svg.
+
+            Relative paths in a recipe are read from the recipe's folder; paths given as flags from the \
+            working directory. A key doge train does not know is an error (with the closest known key); \
+            keys that only do not apply on a CPU (bf16, push_to_hub, report_to, …) are noted and ignored. \
+            --set reaches nested keys: --set model_init_kwargs.hidden_size=256.
+
+            Ctrl-C (or SIGTERM) finishes the current step, saves a checkpoint and the loss plot, and \
+            exits (status 130); run the same command with --resume to continue exactly. A second \
+            Ctrl-C quits at once.
+
+              doge train --config Models/doge-tiny/recipe.yaml
+              doge train --config recipe.yaml --set lr_scheduler_kwargs.num_decay_steps=100 --resume
+
+            Recipe keys read: \(TrainingOptions.appliedKeys.sorted().joined(separator: ", ")).
             """
     )
 
@@ -34,25 +49,38 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "logging_steps") var loggingSteps: Int?
     @Option(name: .long, help: "eval_steps (turns evaluation on)") var evalSteps: Int?
     @Option(name: .long, help: "seed") var seed: Int?
-    @Option(name: .long, help: "Any recipe key: KEY=VALUE (VALUE parsed as YAML). Repeatable.") var set: [String] = []
+    @Option(name: .long, help: "Any recipe key: KEY=VALUE or KEY.FIELD=VALUE (VALUE parsed as YAML). Repeatable.") var set: [String] = []
     @Flag(name: .long, help: "Continue from the newest checkpoint in output_dir.") var resume = false
     @Option(name: .long, help: "Continue from this checkpoint directory.") var resumeFrom: String?
     @Option(name: .long, help: "Stop after this many steps (the schedule still spans max_steps); resume later.") var stopAt: Int?
 
+    func validate() throws {
+        for item in set where !item.contains("=") { throw ValidationError("--set expects KEY=VALUE (or KEY.FIELD=VALUE), found \(item)") }
+        if let stopAt, stopAt < 1 { throw ValidationError("--stop-at must be a positive step, not \(stopAt)") }
+    }
+
     func run() throws {
-        do { try train() } catch let e as TrainingError {
-            throw ValidationErrorMessage(e.description)
+        do { try train() } catch let error as TrainingError {
+            throw RunError(error.description + bundledRecipeHint(error))
         }
     }
 
+    /// The bundled recipe's data is not in the repository: say how to build it.
+    private func bundledRecipeHint(_ error: TrainingError) -> String {
+        guard case .data(let detail) = error, detail.contains("no such file"),
+              let config, URL(fileURLWithPath: config).standardizedFileURL.path.hasSuffix("Models/doge-tiny/recipe.yaml") else { return "" }
+        return ". The bundled recipe's corpus is built by scripts/corpus/build_corpus.sh corpus (run from the repository root; "
+            + "scripts/doge-tiny/retrain.sh builds it and retrains everything)"
+    }
+
     func train() throws {
+        let err = { (s: String) in FileHandle.standardError.write(Data(s.utf8)) }
         var values: [String: Any] = try config.map { try TrainingOptions.load(recipe: URL(fileURLWithPath: $0)) } ?? [:]
         if let model { values["model_name_or_path"] = model; values.removeValue(forKey: "model_init_kwargs") }
         if let tokenizer { values["tokenizer_name_or_path"] = tokenizer }
         if !dataset.isEmpty {
-            values["datasets_and_ratios"] = try dataset.map { item -> [String: Any] in
+            values["datasets_and_ratios"] = dataset.map { item -> [String: Any] in
                 if let eq = item.lastIndex(of: "="), let r = Double(item[item.index(after: eq)...]) { return [String(item[..<eq]): r] }
-                _ = try? String(contentsOfFile: item)
                 return [item: 1.0]
             }
         }
@@ -67,28 +95,42 @@ struct TrainCommand: ParsableCommand {
         if evalSteps != nil { values["eval_strategy"] = "steps" }
         if values["max_length"] != nil { values.removeValue(forKey: "max_seq_length") }
         for item in set {
-            guard let eq = item.firstIndex(of: "=") else { throw ValidationError("--set expects KEY=VALUE, found \(item)") }
-            values[String(item[..<eq])] = try Yams.load(yaml: String(item[item.index(after: eq)...])) ?? NSNull()
+            let eq = item.firstIndex(of: "=")!
+            let value: Any
+            do { value = try Yams.load(yaml: String(item[item.index(after: eq)...])) ?? NSNull() } catch {
+                throw RunError("--set \(item): the value is not valid YAML: \(error)")
+            }
+            try TrainingOptions.set(&values, key: String(item[..<eq]), to: value)
         }
         let options = try TrainingOptions.from(values)
-        for (key, reason) in options.ignored.sorted(by: { $0.key < $1.key }) {
-            FileHandle.standardError.write(Data("ignored: \(key) (\(reason))\n".utf8))
+        // Keys that only do not apply here: one note per reason.
+        var byReason: [String: [String]] = [:]
+        for (key, reason) in options.ignored { byReason[reason, default: []].append(key) }
+        for (reason, keys) in byReason.sorted(by: { $0.value.sorted()[0] < $1.value.sorted()[0] }) {
+            err("note: ignored \(keys.sorted().joined(separator: ", ")) (\(reason))\n")
         }
-        let err = { (s: String) in FileHandle.standardError.write(Data(s.utf8)) }
-        let model = try TrainingSetup.model(options)
-        let tokenizerDirectory = TrainingSetup.tokenizerDirectory(options)
-        let corpus = try TrainingSetup.corpus(options, tokenizerDirectory: tokenizerDirectory, vocabSize: model.config.vocabSize, progress: err)
         var checkpoint = resumeFrom.map { URL(fileURLWithPath: $0) }
         if resume && checkpoint == nil {
             guard let latest = TrainingCheckpoint.checkpoints(in: URL(fileURLWithPath: options.outputDirectory)).last else {
-                throw ValidationError("--resume: no checkpoint-N directory in \(options.outputDirectory)")
+                throw RunError("--resume: no checkpoint-N folder in \(options.outputDirectory) (output_dir); start without --resume")
             }
             checkpoint = latest.1
         }
+        let model = try TrainingSetup.model(options)
+        let tokenizerDirectory = TrainingSetup.tokenizerDirectory(options)
+        let corpus = try TrainingSetup.corpus(options, tokenizerDirectory: tokenizerDirectory, vocabSize: model.config.vocabSize, progress: err)
         let trainer = try Trainer(options: options, model: model, corpus: corpus, tokenizerDirectory: tokenizerDirectory,
                                   resumeFrom: checkpoint)
+        if let checkpoint, trainer.step >= trainer.totalSteps {
+            err("this run is already finished: \(checkpoint.path) is step \(trainer.step) of \(trainer.totalSteps); "
+                + "raise max_steps (--max-steps N) to train further\n")
+            print(checkpoint.path)
+            return
+        }
         trainer.report = err
         trainer.liveProgress = isatty(STDERR_FILENO) != 0
+        let interrupt = InterruptFlag.install(notice: "\nstopping after this step: saving a checkpoint (Ctrl-C again quits now, unsaved)\n")
+        trainer.shouldStop = { interrupt.isSet }
         let params = model.namedParameters().values.reduce(0) { $0 + $1.count }
         err("training \(params) parameters for \(trainer.totalSteps) steps (from step \(trainer.step)); "
             + "\(corpus.blocksPerEpoch) blocks of \(options.maxLength) tokens per epoch, \(corpus.evalBlocks.count) held out\n")
@@ -98,17 +140,15 @@ struct TrainCommand: ParsableCommand {
             err("saved \(url.path)\n")
         }
         print(URL(fileURLWithPath: options.outputDirectory).appendingPathComponent("checkpoint-\(trainer.step)").path)
+        if trainer.stoppedEarly {
+            err("stopped at step \(trainer.step) of \(trainer.totalSteps); continue exactly where it stopped with the same command and --resume\n")
+            throw ExitCode(130)
+        }
     }
 }
 
-/// An error whose message is printed as is.
-struct ValidationErrorMessage: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
-}
-
 extension BenchCommand {
-    /// The `train` workload of shared/bench/torch_baseline.py: AdamW (lr 1e-3, betas 0.9/0.95,
+    /// The `train` workload of scripts/bench/torch_baseline.py: AdamW (lr 1e-3, betas 0.9/0.95,
     /// weight decay 0.01) on batch 4 × 256 random tokens, loss = causal-LM loss; median of 5 timed
     /// steps after one warm-up -> train_tok_s; peak resident memory (VmHWM) -> peak_rss_mb.
     func benchTrain(model: DogeForCausalLM, rng: inout SeededGenerator, into result: inout [String: Any]) throws {

@@ -3,37 +3,39 @@ import Testing
 
 @testable import DogeJinja
 
-/// Renders every case of every real chat template in `shared/chat-templates` and requires byte equality.
+/// Renders every case of every real chat template in `Fixtures/chat-templates` (vendored from the
+/// public set described in its README.md) and requires byte equality.
 struct ChatTemplateFixtureTests {
-    /// `<repo>/../shared/chat-templates`, found by walking up from this file to the package root.
-    static let fixturesDirectory: URL? = {
-        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while dir.path != "/" {
-            if FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
-                let shared = dir.deletingLastPathComponent().appendingPathComponent("shared/chat-templates")
-                return FileManager.default.fileExists(atPath: shared.path) ? shared : nil
-            }
-            dir = dir.deletingLastPathComponent()
-        }
-        return nil
-    }()
+    /// `Tests/DogeJinjaTests/Fixtures/chat-templates`, beside this file.
+    static let fixturesDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/chat-templates")
 
     static let templateNames: [String] = {
-        guard let dir = fixturesDirectory,
-            let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path)
-        else { return [] }
+        let dir = fixturesDirectory
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return [] }
         return names.filter {
             FileManager.default.fileExists(atPath: dir.appendingPathComponent($0).appendingPathComponent("cases.json").path)
         }.sorted()
     }()
 
-    @Test func fixturesArePresent() {
-        #expect(Self.templateNames.count == 11)
+    /// The parameterized test below runs nothing if the fixtures are missing; this one fails then.
+    @Test func fixturesArePresent() throws {
+        #expect(Self.templateNames.count == 11, "expected 11 templates in \(Self.fixturesDirectory.path)")
+        var cases = 0
+        for name in Self.templateNames {
+            let url = Self.fixturesDirectory.appendingPathComponent(name).appendingPathComponent("cases.json")
+            guard case .array(let list) = try JinjaValue(jsonData: Data(contentsOf: url)) else {
+                Issue.record("\(url.path) is not a list")
+                continue
+            }
+            cases += list.count
+        }
+        #expect(cases == 83, "expected 83 cases in \(Self.fixturesDirectory.path)")
     }
 
     @Test(arguments: templateNames)
     func rendersAllCases(_ name: String) throws {
-        let dir = try #require(Self.fixturesDirectory).appendingPathComponent(name)
+        let dir = Self.fixturesDirectory.appendingPathComponent(name)
         let sourceData = try Data(contentsOf: dir.appendingPathComponent("template.jinja"))
         let source = String(decoding: sourceData, as: UTF8.self)
         let cases = try JinjaValue(jsonData: Data(contentsOf: dir.appendingPathComponent("cases.json")))
@@ -51,7 +53,11 @@ struct ChatTemplateFixtureTests {
             }
             var options = TemplateOptions()
             if case .string(let frozen)? = c["frozen_now"] {
-                options.now = try #require(Self.parseNaiveDate(frozen))
+                guard let date = Self.parseNaiveDate(frozen) else {
+                    Issue.record("\(name)/\(caseName): frozen_now \(frozen) is not yyyy-MM-ddTHH:mm:ss")
+                    continue
+                }
+                options.now = date
             }
             let template = try Template(source, options: options)
             var context: [String: JinjaValue] = [:]

@@ -6,7 +6,8 @@ import DogeGeneration
 @testable import DogeServer
 
 /// The OpenAI endpoints answer what `doge generate` computes, in OpenAI's shapes.
-@Suite(.serialized) struct CompletionTests {
+extension ServerTests {
+@Suite struct CompletionTests {
     @Test func healthModelsAndMetrics() async throws {
         try await withServer { client, _ in
             let health = try await client.get("/health")
@@ -195,4 +196,5 @@ import DogeGeneration
             #expect(a.object["prompt"] as? String == expected)
         }
     }
+}
 }

@@ -7,7 +7,8 @@ import HummingbirdTesting
 final class Box: @unchecked Sendable { var value = ByteBuffer() }
 
 /// The page's conversations: create, list, rename, delete, export, import — and a restart keeps them.
-@Suite(.serialized) struct ConversationTests {
+extension ServerTests {
+@Suite struct ConversationTests {
     @Test func crudExportImportAndRestart() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("doge-conv-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -50,4 +51,5 @@ final class Box: @unchecked Sendable { var value = ByteBuffer() }
             #expect((after.object["data"] as? [[String: Any]])?.count == 3)
         }
     }
+}
 }

@@ -5,7 +5,8 @@ import HummingbirdTesting
 @testable import DogeServer
 
 /// Bad requests get OpenAI-shaped errors with the right status; slots free when clients leave.
-@Suite(.serialized) struct ErrorAndSlotTests {
+extension ServerTests {
+@Suite struct ErrorAndSlotTests {
     static func expectError(_ r: Reply, _ status: HTTPResponse.Status, param: String? = nil, type: String? = nil,
                             sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(r.status == status, "\(r.text)", sourceLocation: sourceLocation)
@@ -162,4 +163,5 @@ import HummingbirdTesting
             }
         }
     }
+}
 }

@@ -1,14 +1,19 @@
 import Foundation
+import Testing
 import Hummingbird
 import HummingbirdTesting
 import DogeGeneration
 @testable import DogeServer
 
+/// Every server test runs one after another: each starts a server whose engine thread computes
+/// with the model, and the tests measure slots and steps.
+@Suite(.serialized) struct ServerTests {}
+
 enum Shared {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let modelDirectory = root.appendingPathComponent("Models/doge-tiny")
-    /// One loaded model for every test (the suites run serialized: one engine computes at a time).
-    static let generator: TextGenerator = try! TextGenerator(directory: modelDirectory)
+    /// The model, loaded for each server (a model's forward state is not shared across threads).
+    static var generator: TextGenerator { try! TextGenerator(directory: modelDirectory) }
 }
 
 /// Starts a live server on a free loopback port, runs `body`, stops the engine.

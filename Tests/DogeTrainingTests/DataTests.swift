@@ -117,10 +117,13 @@ final class ByteTokenizer: TextTokenizing, @unchecked Sendable {
 
     @Test func bundledModelRecipeParses() throws {
         // The recipe that trains Models/doge-tiny (scripts/doge-tiny/retrain.sh).
-        let recipe = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Models/doge-tiny/recipe.yaml")
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardizedFileURL
+        let recipe = root.appendingPathComponent("Models/doge-tiny/recipe.yaml")
         let o = try TrainingOptions.from(try TrainingOptions.load(recipe: recipe))
-        #expect(o.evalDatasets == ["corpus/eval.jsonl"] && o.datasets.map(\.path) == ["corpus/train.jsonl"])
-        #expect(o.modelInit?["vocab_size"] == .int(4096) && o.tokenizerPath == "Models/doge-tiny" && o.evalStrategy == "steps")
+        // Paths are read from the recipe's folder, so they are the same from any working directory.
+        #expect(o.evalDatasets == [root.path + "/corpus/eval.jsonl"] && o.datasets.map(\.path) == [root.path + "/corpus/train.jsonl"])
+        #expect(o.modelInit?["vocab_size"] == .int(4096) && o.tokenizerPath == root.path + "/Models/doge-tiny" && o.evalStrategy == "steps")
+        #expect(o.outputDirectory == root.path + "/runs/doge-tiny")
         _ = try o.schedule(totalSteps: o.maxSteps)
         // YAML 1.1 reads an unquoted `no` as false; strategies accept it.
         let unquoted = try TrainingOptions.from(["model_name_or_path": "m", "datasets_and_ratios": [["d": 1.0]],

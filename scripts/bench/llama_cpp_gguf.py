@@ -16,7 +16,7 @@ import sys
 import gguf
 import numpy as np
 
-# The shapes of ../shared/bench/torch_baseline.py (vocab 32768, tied embeddings).
+# The shapes of scripts/bench/torch_baseline.py (vocab 32768, tied embeddings).
 SIZES = {
     "doge-20m": dict(hidden=256, intermediate=512, layers=8, heads=2, kv_heads=1),
     "doge-60m": dict(hidden=512, intermediate=1024, layers=16, heads=4, kv_heads=2),
