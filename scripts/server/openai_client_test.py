@@ -165,7 +165,8 @@ def run(base):
     # A client timeout cancels its request: the slot is free again shortly after.
     impatient = openai.OpenAI(base_url=base + "/v1", api_key=KEY, max_retries=0, timeout=0.3)
     try:
-        impatient.completions.create(model=model, prompt=prompt, max_tokens=2000, temperature=0.8)
+        impatient.completions.create(model=model, prompt=prompt, max_tokens=4000, temperature=0.8,
+                                     extra_body={"ignore_eos": True})
         raise AssertionError("expected a timeout")
     except openai.APITimeoutError:
         pass
