@@ -12,6 +12,8 @@ let package = Package(
         .library(name: "DogeJinja", targets: ["DogeJinja"]),
         .library(name: "DogeGeneration", targets: ["DogeGeneration"]),
         .library(name: "DogeTraining", targets: ["DogeTraining"]),
+        .library(name: "DogeHub", targets: ["DogeHub"]),
+        .library(name: "DogePostTraining", targets: ["DogePostTraining"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -51,10 +53,15 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
+        // Hugging Face Hub names: the cache layout and downloads.
+        .target(name: "CDogeHub"),
+        .target(name: "DogeHub", dependencies: ["CDogeHub", "DogeJSON"]),
+        .target(name: "DogePostTraining", dependencies: ["DogeModel", "DogeTokenizers", "DogeJinja", "DogeGeneration", "DogeTraining"]),
         .executableTarget(
             name: "doge",
             dependencies: [
-                "DogeKernels", "DogeModel", "DogeTokenizers", "DogeJinja", "DogeGeneration", "DogeTraining",
+                "DogeKernels", "DogeModel", "DogeTokenizers", "DogeJinja", "DogeGeneration", "DogeTraining", "DogeHub",
+                "DogePostTraining",
                 "DogeServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -70,6 +77,8 @@ let package = Package(
             name: "DogeServerTests",
             dependencies: ["DogeServer", .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
+        .testTarget(name: "DogeHubTests", dependencies: ["DogeHub", "DogeModel"]),
+        .testTarget(name: "DogePostTrainingTests", dependencies: ["DogePostTraining"], exclude: ["Fixtures"]),
         // Runs the built `doge` binary (built with the tests by `swift test`): exit codes and messages.
         .testTarget(name: "DogeCLITests"),
     ]

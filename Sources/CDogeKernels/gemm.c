@@ -250,6 +250,17 @@ static float *scratch(size_t floats) {
     return tl_buf;
 }
 
+// Typed weights (Linear W [n,k] as BF16/F16/Q8_0/Q4_0): each sliver's rows are widened into
+// float32 rows first, then packed exactly as float32 weights would be, so the micro-kernel sees
+// the same numbers (BF16/F16: the same bits as a float32 copy of the checkpoint).
+static void pack_b_typed(int nr, long nc, long kc, const dk_wmat *w, long j0abs, long p0, float *pb, float *rows) {
+    for (long j0 = 0; j0 < nc; j0 += nr, pb += (long)nr * kc) {
+        long cols = nc - j0 < nr ? nc - j0 : nr;
+        for (long j = 0; j < cols; j++) dk_wmat_row(w, j0abs + j0 + j, p0, kc, rows + j * kc);
+        pack_b(nr, cols, kc, rows, kc, 1, pb);
+    }
+}
+
 static void scale_c(long m, long n, float beta, float *c, long ldc) {
     for (long i = 0; i < m; i++) {
         float *row = c + i * ldc;
@@ -259,15 +270,17 @@ static void scale_c(long m, long n, float beta, float *c, long ldc) {
 }
 
 static void sgemm_blocked(const dk_gemm_cfg *cf, int ta, int tb, long m, long n, long k, float alpha,
-                          const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc) {
+                          const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc,
+                          const dk_wmat *wb) {
     if (m <= 0 || n <= 0) return;
     if (k <= 0 || alpha == 0.0f) { scale_c(m, n, beta, c, ldc); return; }
     const int mr = cf->mr, nr = cf->nr;
     long kcMax = k < cf->kc ? k : cf->kc;
     long mcMax = (m < cf->mc ? m : cf->mc) + mr;
     long ncMax = (n < cf->nc ? n : cf->nc) + nr;
-    float *pb = scratch((size_t)(kcMax * (mcMax + ncMax)) + 16 * 16);
+    float *pb = scratch((size_t)(kcMax * (mcMax + ncMax + (wb ? nr : 0))) + 16 * 16);
     float *pa = pb + kcMax * ncMax;
+    float *wrows = pa + kcMax * mcMax;  // typed weights: one sliver's rows in float32
     float tmp[16 * 32] __attribute__((aligned(64)));  // edge tiles land here first
 
     for (long jc = 0; jc < n; jc += cf->nc) {
@@ -275,7 +288,8 @@ static void sgemm_blocked(const dk_gemm_cfg *cf, int ta, int tb, long m, long n,
         for (long pc = 0; pc < k; pc += cf->kc) {
             long kc = k - pc < cf->kc ? k - pc : cf->kc;
             float be = pc == 0 ? beta : 1.0f;  // later k-blocks accumulate
-            pack_b(nr, nc, kc, tb ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, tb, pb);
+            if (wb) pack_b_typed(nr, nc, kc, wb, jc, pc, pb, wrows);
+            else pack_b(nr, nc, kc, tb ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, tb, pb);
             for (long ic = 0; ic < m; ic += cf->mc) {
                 long mc = m - ic < cf->mc ? m - ic : cf->mc;
                 pack_a(mr, mc, kc, ta ? a + pc * lda + ic : a + ic * lda + pc, lda, ta, pa);
@@ -312,7 +326,14 @@ int dk_sgemm_isa(int isa, int transA, int transB, long m, long n, long k, float 
                  long lda, const float *b, long ldb, float beta, float *c, long ldc) {
     dk_gemm_cfg cfg;
     if (!gemm_cfg(isa, &cfg)) return 0;
-    sgemm_blocked(&cfg, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    sgemm_blocked(&cfg, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, NULL);
+    return 1;
+}
+
+int dk_wgemm_isa(int isa, long m, const float *a, long lda, const dk_wmat *w, float *c, long ldc) {
+    dk_gemm_cfg cfg;
+    if (!gemm_cfg(isa, &cfg)) return 0;
+    sgemm_blocked(&cfg, 0, 1, m, w->rows, w->cols, 1.0f, a, lda, NULL, w->cols, 0.0f, c, ldc, w);
     return 1;
 }
 
@@ -354,5 +375,31 @@ void dk_sgemm_job(void *ctx, int part, int nparts) {
         if (lo >= hi) return;
         const float *a = g->transA ? g->a + lo : g->a + lo * g->lda;
         run_part(g, hi - lo, g->n, a, g->b, g->c + lo * g->ldc);
+    }
+}
+
+// Rows [lo, hi) of a typed matrix as a matrix of its own.
+static dk_wmat wmat_rows(const dk_wmat *w, long lo, long hi) {
+    dk_wmat s = *w;
+    s.values = (const uint8_t *)w->values + lo * dk_wmat_row_bytes(w->type, w->cols);
+    if (w->scales) s.scales = w->scales + lo * (w->cols / DK_QBLOCK);
+    s.rows = hi - lo;
+    return s;
+}
+
+void dk_wgemm_job(void *ctx, int part, int nparts) {
+    const dk_wgemm_args *g = ctx;
+    long lo, hi, n = g->w->rows;
+    if (n >= g->m || g->m < 24L * nparts) {  // as dk_sgemm_job
+        part_range(n, 32, part, nparts, &lo, &hi);
+        if (lo >= hi) return;
+        dk_wmat sub = wmat_rows(g->w, lo, hi);
+        dk_wgemm_isa(g->isa, g->m, g->a, g->lda, &sub, g->c + lo, g->ldc);
+    } else {
+        dk_gemm_cfg cfg;
+        long unit = gemm_cfg(g->isa, &cfg) ? cfg.mr : 8;
+        part_range(g->m, unit, part, nparts, &lo, &hi);
+        if (lo >= hi) return;
+        dk_wgemm_isa(g->isa, hi - lo, g->a + lo * g->lda, g->lda, g->w, g->c + lo * g->ldc, g->ldc);
     }
 }

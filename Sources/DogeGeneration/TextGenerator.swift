@@ -76,8 +76,9 @@ public final class TextGenerator: @unchecked Sendable {
     }
 
     /// Loads a model directory: weights, tokenizer.json (+ tokenizer_config.json), generation_config.json.
-    public convenience init(directory: URL) throws {
-        let model = try DogeForCausalLM(directory: directory)
+    /// `loading` says how the matrices are held (16-bit stays 16-bit by default; `--quantize`).
+    public convenience init(directory: URL, loading: WeightLoading = .inference) throws {
+        let model = try DogeForCausalLM(directory: directory, loading: loading)
         let tokenizer: Tokenizer
         do { tokenizer = try Tokenizer(directory: directory) } catch {
             throw GenerationError.noTokenizer("\(error)")
@@ -101,6 +102,13 @@ public final class TextGenerator: @unchecked Sendable {
         case .text(let text):
             // A BOS-only prompt is unconditional generation: ask for it explicitly with .ids.
             guard !text.isEmpty else { throw GenerationError.emptyPrompt }
+            // Encoding costs ~20 bytes of memory per text byte: refuse texts that cannot fit
+            // the model's context whatever they encode to, before encoding them.
+            let limit = tokens.maxPromptTokens
+            if text.utf8.count > limit {
+                let atLeast = text.utf8.count / tokenizer.maxTokenBytes
+                if atLeast > limit { throw GenerationError.promptTooLong(tokens: atLeast, limit: limit) }
+            }
             ids = tokenizer.encode(text)
         case .chat(let messages):
             guard (try? tokenizer.chatTemplate()) != nil else {

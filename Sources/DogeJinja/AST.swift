@@ -23,6 +23,38 @@ struct Expr: Sendable {
 
     let kind: Kind
     let loc: SourceLocation
+    /// Height of the tree below this node: long chains (`a.b.c…`, `1+1+…`) nest as deeply as
+    /// parentheses do, and evaluating them recurses, so the parser bounds it.
+    let height: Int
+
+    init(kind: Kind, loc: SourceLocation) {
+        self.kind = kind
+        self.loc = loc
+        self.height = 1 + kind.children.reduce(0) { max($0, $1.height) }
+    }
+}
+
+extension Expr.Kind {
+    var children: [Expr] {
+        func args(_ a: [CallArg]) -> [Expr] {
+            a.map {
+                switch $0 {
+                case .positional(let e), .keyword(_, let e): return e
+                }
+            }
+        }
+        switch self {
+        case .literal, .name: return []
+        case .list(let xs), .tuple(let xs), .concat(let xs): return xs
+        case .dict(let pairs): return pairs.flatMap { [$0.0, $0.1] }
+        case .attribute(let e, _), .unary(_, let e): return [e]
+        case .item(let a, let b), .binary(_, let a, let b), .and(let a, let b), .or(let a, let b): return [a, b]
+        case .slice(let e, let a, let b, let c): return [e] + [a, b, c].compactMap { $0 }
+        case .call(let e, let a), .filter(let e, _, let a), .test(let e, _, let a, _): return [e] + args(a)
+        case .compare(let e, let ops): return [e] + ops.map(\.1)
+        case .conditional(let a, let b, let c): return [a, b] + (c.map { [$0] } ?? [])
+        }
+    }
 }
 
 enum CallArg: Sendable {

@@ -56,7 +56,9 @@ extension Interpreter {
             case .negate, .plus:
                 if v.isUndefined { throw TemplateError(.undefined, undefinedMessage(operand)) }
                 switch v {
-                case .int(let i): return .int(op == .negate ? -i : i)
+                case .int(let i):
+                    if op == .negate, i == .min { throw TemplateError(.type, "integer overflow in unary -") }
+                    return .int(op == .negate ? -i : i)
                 case .bool(let b): return .int(op == .negate ? -(b ? 1 : 0) : (b ? 1 : 0))
                 case .double(let d): return .double(op == .negate ? -d : d)
                 default: throw TemplateError(.type, "bad operand type for unary \(op == .negate ? "-" : "+"): '\(v.typeName)'")
@@ -84,8 +86,7 @@ extension Interpreter {
             return .bool(true)
         case .concat(let parts):
             var s = ""
-            for p in parts { try eval(p, scope).appendString(to: &s) }
-            try checkSize(s)
+            for p in parts { try append(try eval(p, scope), to: &s) }
             return .string(s)
         case .conditional(let then, let condition, let otherwise):
             if try eval(condition, scope).isTruthy { return try eval(then, scope) }
@@ -205,12 +206,20 @@ extension Interpreter {
                 return .int(r != 0 && (r < 0) != (y < 0) ? r + y : r)
             case .power:
                 if y < 0 { return .double(pow(Double(x), Double(y))) }
-                var result = 1
-                for _ in 0..<y {
-                    let (p, o) = result.multipliedReportingOverflow(by: x)
-                    if o { throw TemplateError(.type, "integer overflow in **") }
-                    result = p
-                    if result == 0 || result == 1 { break }
+                // Exponentiation by squaring: O(log y) steps for any y (0, 1 and -1 bases included).
+                var (result, base, e) = (1, x, y)
+                while e > 0 {
+                    if e & 1 == 1 {
+                        let (p, o) = result.multipliedReportingOverflow(by: base)
+                        if o { throw TemplateError(.type, "integer overflow in **") }
+                        result = p
+                    }
+                    e >>= 1
+                    if e > 0 {
+                        let (sq, o) = base.multipliedReportingOverflow(by: base)
+                        if o { throw TemplateError(.type, "integer overflow in **") }
+                        base = sq
+                    }
                 }
                 return .int(result)
             }
@@ -236,24 +245,27 @@ extension Interpreter {
         switch (op, a, b) {
         case (.modulo, .string(let format), _):
             // Python printf-style formatting: a list stands in for a tuple of arguments.
-            if case .array(let items) = b { return .string(try PyString.percentFormat(format, items)) }
-            return .string(try PyString.percentFormat(format, [b]))
-        case (.add, .string(let x), .string(let y)):
-            let s = x + y
+            let args: [JinjaValue]
+            if case .array(let items) = b { args = items } else { args = [b] }
+            for arg in args { try checkPrintable(arg) }
+            let s = try PyString.percentFormat(format, args, maxBytes: options.limits.maxOutputBytes)
             try checkSize(s)
             return .string(s)
+        case (.add, .string(let x), .string(let y)):
+            try checkResultSize(x.utf8.count + y.utf8.count, "string concatenation")
+            return .string(x + y)
         case (.add, .array(let x), .array(let y)):
+            try checkListLength(x.count + y.count)
             return .array(x + y)
         case (.multiply, .string(let s), _), (.multiply, _, .string(let s)):
             guard let n = (a.asInt ?? b.asInt) else { throw unsupported }
-            if n > 0, s.utf8.count * n > options.limits.maxOutputBytes {
-                throw TemplateError(.limitExceeded, "string repetition exceeds the output limit")
-            }
+            try checkRepeat(s.utf8.count, n, "string repetition")
             return .string(String(repeating: s, count: max(n, 0)))
         case (.multiply, .array(let arr), _), (.multiply, _, .array(let arr)):
             guard let n = (a.asInt ?? b.asInt) else { throw unsupported }
-            if n > 0, arr.count * n > options.limits.maxLoopIterations {
-                throw TemplateError(.limitExceeded, "list repetition too large")
+            if n > 0, !arr.isEmpty {
+                let (total, overflow) = arr.count.multipliedReportingOverflow(by: n)
+                try checkListLength(overflow ? .max : total)
             }
             return .array(Array([[JinjaValue]](repeating: arr, count: max(n, 0)).joined()))
         case (.add, .string, _):

@@ -20,8 +20,18 @@ enum Filters {
         return result
     }
 
+    /// Filters that print their input (or arguments) as a string: checked against the output limit first.
+    private static let printing: Set<String> = [
+        "capitalize", "center", "e", "escape", "forceescape", "indent", "join", "lower", "pprint", "replace", "safe",
+        "string", "title", "tojson", "trim", "upper", "wordcount", "int", "float",
+    ]
+
     private static func applyEager(_ name: String, _ value: JinjaValue, _ args: Arguments, _ interp: Interpreter) throws -> JinjaValue {
         func bind(_ params: [String]) throws -> [JinjaValue?] { try args.bind(params, function: name) }
+        if printing.contains(name), name != "join" { try interp.checkPrintable(value) }
+        for v in args.positional { try interp.checkPrintable(v) }
+        for (_, v) in args.keyword { try interp.checkPrintable(v) }
+        let maxBytes = interp.options.limits.maxOutputBytes
         switch name {
         case "safe": return value.markupText != nil ? value : .markup(value.pythonString)
         case "escape", "e": return value.markupText != nil ? value : .markup(htmlEscape(value.pythonString))
@@ -39,11 +49,14 @@ enum Filters {
             var o = JSONOptions()
             o.ensureASCII = a[0]?.isTruthy ?? false
             switch a[1] {
-            case .int(let n)?: o.indent = String(repeating: " ", count: max(n, 0))
+            case .int(let n)?:
+                try interp.checkRepeat(1, n, "tojson indent")
+                o.indent = String(repeating: " ", count: max(n, 0))
             case .string(let s)?: o.indent = s
             default: break
             }
             if o.indent != nil { o.itemSeparator = "," }
+            o.maxBytes = maxBytes
             if case .array(let seps)? = a[2], seps.count == 2, case .string(let i) = seps[0], case .string(let k) = seps[1] {
                 o.itemSeparator = i
                 o.keySeparator = k
@@ -63,7 +76,7 @@ enum Filters {
             let sep = a[0]?.pythonString ?? ""
             for (i, v) in items.enumerated() {
                 if i > 0 { out += sep }
-                v.appendString(to: &out)
+                try interp.append(v, to: &out)
             }
             return .string(out)
         case "map": return .array(try map(value, args, interp))
@@ -116,10 +129,15 @@ enum Filters {
         case "replace":
             let a = try bind(["old", "new", "count"])
             let count = a[2].flatMap { $0 == .null ? nil : $0.asInt } ?? -1
-            return .string(PyString.replace(value.pythonString, a[0]?.pythonString ?? "", a[1]?.pythonString ?? "", count: count))
+            return .string(try PyString.replace(
+                value.pythonString, a[0]?.pythonString ?? "", a[1]?.pythonString ?? "", count: count, maxBytes: maxBytes))
         case "indent":
             let a = try bind(["width", "first", "blank"])
-            return .string(indent(value.pythonString, width: a[0] ?? .int(4), first: a[1]?.isTruthy ?? false, blank: a[2]?.isTruthy ?? false))
+            let s = value.pythonString
+            let pad = a[0]?.asInt ?? 0
+            // Worst case one pad per line: refuse before building it.
+            try interp.checkRepeat(max(pad, a[0].map { $0.pythonString.utf8.count } ?? 4) + 1, s.utf8.count + 1, "indent")
+            return .string(indent(s, width: a[0] ?? .int(4), first: a[1]?.isTruthy ?? false, blank: a[2]?.isTruthy ?? false))
         case "int":
             let a = try bind(["default", "base"])
             return toInt(value, base: a[1]?.asInt ?? 10) ?? a[0] ?? .int(0)
@@ -144,7 +162,9 @@ enum Filters {
             return .array(out)
         case "abs":
             switch value {
-            case .int(let i): return .int(abs(i))
+            case .int(let i):
+                guard i != .min else { throw TemplateError(.type, "integer overflow in abs()") }
+                return .int(abs(i))
             case .bool(let b): return .int(b ? 1 : 0)
             case .double(let d): return .double(abs(d))
             default: throw TemplateError(.type, "bad operand type for abs(): '\(value.typeName)'")
@@ -181,7 +201,10 @@ enum Filters {
                 if row.count == n { rows.append(.array(row)); row = [] }
             }
             if !row.isEmpty {
-                if let fill = a[1] { row += Array(repeating: fill, count: n - row.count) }
+                if let fill = a[1] {
+                    try interp.checkListLength(n)
+                    row += Array(repeating: fill, count: n - row.count)
+                }
                 rows.append(.array(row))
             }
             return .array(rows)
@@ -198,6 +221,7 @@ enum Filters {
             let s = value.pythonString
             let len = s.unicodeScalars.count
             guard width > len else { return .string(s) }
+            try interp.checkResultSize(width, "center")
             let marg = width - len
             let left = marg / 2 + (marg & width & 1)
             return .string(String(repeating: " ", count: left) + s + String(repeating: " ", count: marg - left))
@@ -343,7 +367,7 @@ enum Filters {
     private static func toInt(_ v: JinjaValue, base: Int) -> JinjaValue? {
         switch v {
         case .int, .bool: return .int(v.asInt!)
-        case .double(let d): return d.isFinite ? .int(Int(d.rounded(.towardZero))) : nil
+        case .double(let d): return Int(exactly: d.rounded(.towardZero)).map { .int($0) }
         case .string(let s):
             let t = PyString.strip(s, nil).replacingOccurrences(of: "_", with: "")
             if let i = Int(t, radix: base) { return .int(i) }

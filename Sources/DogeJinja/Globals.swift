@@ -7,7 +7,8 @@ enum Globals {
     static let maxRange = 100_000
 
     static let all: [String: JinjaValue] = [
-        "raise_exception": function("raise_exception") { args, _ in
+        "raise_exception": function("raise_exception") { args, interp in
+            if let m = args.positional.first { try interp.checkPrintable(m) }
             let message = args.positional.first?.pythonString ?? ""
             throw TemplateError(.raised, message)
         },
@@ -32,6 +33,7 @@ enum Globals {
                 try Namespace.checkName(k)
                 ns.attributes[k] = v
             }
+            interp.namespaces.append(ns)
             return try interp.checkDepth(.opaque(JinjaOpaque(.namespace(ns))))
         },
         "dict": function("dict") { args, interp in
@@ -64,8 +66,10 @@ enum Globals {
         default: throw TemplateError(.type, "range expected 1 to 3 integer arguments, got \(ints.count)")
         }
         if step == 0 { throw TemplateError(.type, "range() arg 3 must not be zero") }
-        let count = step > 0 ? max(0, (stop - start + step - 1) / step) : max(0, (start - stop - step - 1) / -step)
-        if count > maxRange {
+        // In floating point: the exact integer span can overflow Int (range(-2**62, 2**62)).
+        let span = step > 0 ? Double(stop) - Double(start) : Double(start) - Double(stop)
+        let count = max(0, (span / abs(Double(step))).rounded(.up))
+        if count > Double(maxRange) {
             throw TemplateError(.limitExceeded, "Range too big. The sandbox blocks ranges larger than MAX_RANGE (\(maxRange)).")
         }
         return .array(stride(from: start, to: stop, by: step).map { .int($0) })

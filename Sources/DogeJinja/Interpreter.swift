@@ -67,11 +67,28 @@ final class Interpreter {
     private var loopIterations = 0
     private var callDepth = 0
     private var loopDepth = 0
+    /// `DispatchTime` uptime (ns) after which the render stops.
+    let deadline: UInt64
 
-    init(options: TemplateOptions) { self.options = options }
+    init(options: TemplateOptions) {
+        self.options = options
+        let budget = UInt64(max(0, min(options.limits.maxRenderSeconds, 1e9)) * 1e9)
+        let (d, overflow) = DispatchTime.now().uptimeNanoseconds.addingReportingOverflow(budget)
+        self.deadline = overflow ? .max : d
+    }
+
+    /// Scopes that define a macro and namespaces: a macro's closure is the scope holding it, and
+    /// a namespace can hold itself, so these form reference cycles; they are broken at the end of
+    /// the render (found by the fuzzer's leak check).
+    private var cyclicScopes: [Scope] = []
+    var namespaces: [Namespace] = []
 
     func render(_ body: [Node], context: [String: JinjaValue]) throws -> String {
         let scope = Scope(context, parent: nil)
+        defer {
+            for s in cyclicScopes { s.vars.removeAll() }
+            for ns in namespaces { ns.attributes = OrderedObject() }
+        }
         var out = ""
         _ = try execute(body, scope, &out)
         return out
@@ -100,6 +117,7 @@ final class Interpreter {
         if loopIterations > options.limits.maxLoopIterations {
             throw TemplateError(.limitExceeded, "more than \(options.limits.maxLoopIterations) loop iterations", at: loc)
         }
+        try located(loc) { try checkDeadline() }
     }
 
     // MARK: Statements
@@ -119,8 +137,7 @@ final class Interpreter {
             try checkSize(out)
         case .output(let e):
             let v = try eval(e, scope)
-            v.appendString(to: &out)
-            try checkSize(out)
+            try located(e.loc) { try append(v, to: &out) }
         case .if(let branches, let otherwise):
             for branch in branches where try eval(branch.condition, scope).isTruthy {
                 return try execute(branch.body, scope, &out)
@@ -141,6 +158,7 @@ final class Interpreter {
         case .macro(let definition):
             let m = Macro(definition: definition, closure: scope)
             scope.vars[definition.name] = .opaque(JinjaOpaque(.macro(m)))
+            cyclicScopes.append(scope)
         case .callBlock(let call, let definition):
             guard case .call(let callee, let args) = call.kind else { break }
             let caller = Macro(definition: definition, closure: scope)
@@ -148,8 +166,7 @@ final class Interpreter {
             arguments.keyword.append(("caller", .opaque(JinjaOpaque(.macro(caller)))))
             let fn = try eval(callee, scope)
             let v = try located(call.loc) { try self.callValue(fn, arguments, callee) }
-            v.appendString(to: &out)
-            try checkSize(out)
+            try located(call.loc) { try append(v, to: &out) }
         case .filterBlock(let filters, let body):
             var captured = ""
             _ = try execute(body, Scope(parent: scope), &captured)
@@ -157,8 +174,7 @@ final class Interpreter {
             for f in filters {
                 v = try located(f.loc) { try Filters.apply(f.name, v, try self.evalArgs(f.args, scope), self) }
             }
-            v.appendString(to: &out)
-            try checkSize(out)
+            try located(node.loc) { try append(v, to: &out) }
         case .break: return .breakLoop
         case .continue: return .continueLoop
         case .block(let body): return try execute(body, scope, &out)
@@ -245,6 +261,7 @@ final class Interpreter {
         if callDepth > options.limits.maxRecursionDepth {
             throw TemplateError(.limitExceeded, "macro recursion deeper than \(options.limits.maxRecursionDepth)")
         }
+        try checkDeadline()
         let def = m.definition
         let scope = Scope(parent: m.closure)
         var varargs: [JinjaValue] = []

@@ -44,6 +44,8 @@ struct JSONOptions {
     var itemSeparator = ", "
     var keySeparator = ": "
     var sortKeys = false
+    /// Output limit, checked at each line break (indentation is what can grow it past its input).
+    var maxBytes = Int.max
 }
 
 extension JinjaValue {
@@ -69,10 +71,10 @@ extension JinjaValue {
             out += "["
             for (i, v) in a.enumerated() {
                 if i > 0 { out += o.itemSeparator }
-                newline(&out, o, level + 1)
+                try newline(&out, o, level + 1)
                 try v.appendJSON(to: &out, o, level: level + 1)
             }
-            newline(&out, o, level)
+            try newline(&out, o, level)
             out += "]"
         case .object(let obj):
             if obj.isEmpty { out += "{}"; return }
@@ -81,12 +83,12 @@ extension JinjaValue {
             out += "{"
             for (i, (k, v)) in pairs.enumerated() {
                 if i > 0 { out += o.itemSeparator }
-                newline(&out, o, level + 1)
+                try newline(&out, o, level + 1)
                 appendJSONString(k, to: &out, ascii: o.ensureASCII)
                 out += o.keySeparator
                 try v.appendJSON(to: &out, o, level: level + 1)
             }
-            newline(&out, o, level)
+            try newline(&out, o, level)
             out += "}"
         case .opaque where markupText != nil:
             appendJSONString(markupText!, to: &out, ascii: o.ensureASCII)
@@ -95,10 +97,13 @@ extension JinjaValue {
         }
     }
 
-    private func newline(_ out: inout String, _ o: JSONOptions, _ level: Int) {
+    private func newline(_ out: inout String, _ o: JSONOptions, _ level: Int) throws {
         guard let indent = o.indent else { return }
         out += "\n"
         for _ in 0..<level { out += indent }
+        if out.utf8.count > o.maxBytes {
+            throw TemplateError(.limitExceeded, "tojson output would exceed the output limit of \(o.maxBytes) bytes")
+        }
     }
 
     /// Python converts non-string keys: `True` → "true", `None` → "null", numbers via repr.

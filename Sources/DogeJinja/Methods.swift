@@ -4,7 +4,7 @@ enum Methods {
     /// Calls `obj.name(args)`; returns nil when `obj` has no such method.
     static func call(_ obj: JinjaValue, _ name: String, _ args: Arguments, _ interp: Interpreter) throws -> JinjaValue? {
         switch obj.plain {
-        case .string(let s): return try stringMethod(s, name, args)
+        case .string(let s): return try stringMethod(s, name, args, interp)
         case .object(let o): return try dictMethod(o, name, args)
         case .array(let a): return try listMethod(a, name, args)
         case .opaque(let o):
@@ -25,7 +25,7 @@ enum Methods {
         }
     }
 
-    private static func stringMethod(_ s: String, _ name: String, _ args: Arguments) throws -> JinjaValue? {
+    private static func stringMethod(_ s: String, _ name: String, _ args: Arguments, _ interp: Interpreter) throws -> JinjaValue? {
         switch name {
         case "strip", "lstrip", "rstrip":
             let chars = try string(try args.bind(["chars"], function: name)[0], name)
@@ -59,7 +59,7 @@ enum Methods {
             guard case .string(let old)? = a[0], case .string(let new)? = a[1] else {
                 throw TemplateError(.type, "replace() arguments must be str")
             }
-            return .string(PyString.replace(s, old, new, count: a[2]?.asInt ?? -1))
+            return .string(try PyString.replace(s, old, new, count: a[2]?.asInt ?? -1, maxBytes: interp.options.limits.maxOutputBytes))
         case "find", "rfind", "index", "rindex":
             guard case .string(let sub)? = try args.bind(["sub"], function: name)[0] else {
                 throw TemplateError(.type, "must be str")
@@ -81,6 +81,9 @@ enum Methods {
             return .int(PyString.count(s, sub))
         case "join":
             let items = try Filters.iterate(try args.bind(["iterable"], function: name)[0] ?? .undefined)
+            var total = 0
+            for case .string(let x) in items { total += x.utf8.count + s.utf8.count }
+            try interp.checkResultSize(total, "join()")
             return .string(try items.enumerated().map { i, v -> String in
                 guard case .string(let x) = v else {
                     throw TemplateError(.type, "sequence item \(i): expected str instance, \(v.typeName) found")

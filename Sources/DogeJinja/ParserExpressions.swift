@@ -9,7 +9,9 @@ extension Parser {
         while true {
             if !items.isEmpty { try expectOp(",") }
             if isTupleEnd(extraEnd) { break }
-            items.append(withCondexpr ? try parseExpression() : try parseOr())
+            let item = withCondexpr ? try parseExpression() : try parseOr()
+            try checkHeight(item)
+            items.append(item)
             if isOp(",") { isTuple = true } else { break }
         }
         if !isTuple {
@@ -41,7 +43,14 @@ extension Parser {
             let otherwise = skipName("else") ? try parseExpression() : nil
             expr = Expr(kind: .conditional(then: expr, condition: cond, otherwise: otherwise), loc: expr.loc)
         }
+        try checkHeight(expr)
         return expr
+    }
+
+    func checkHeight(_ expr: Expr) throws {
+        if expr.height > maxDepth {
+            throw TemplateError(.limitExceeded, "expression nested too deeply (\(expr.height) levels, limit \(maxDepth))", at: expr.loc)
+        }
     }
 
     private mutating func parseOr() throws -> Expr {
@@ -58,6 +67,13 @@ extension Parser {
 
     private mutating func parseNot() throws -> Expr {
         if isName("not") {
+            // `not not not …` recurses here without passing parseExpression: count it too
+            // (found by AddressSanitizer's smaller thread stacks).
+            depth += 1
+            defer { depth -= 1 }
+            if depth > maxDepth {
+                throw TemplateError(.limitExceeded, "expression nested too deeply", at: current.loc)
+            }
             let loc = advance().loc
             return Expr(kind: .unary(.not, try parseNot()), loc: loc)
         }

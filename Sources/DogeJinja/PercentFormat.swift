@@ -2,8 +2,8 @@ import Foundation
 
 extension PyString {
     /// Python `format % args` for the common conversions: `%s %r %d %i %f %e %g %x %o %c %%`,
-    /// with flags (`-+ 0#`), width and precision.
-    static func percentFormat(_ format: String, _ args: [JinjaValue]) throws -> String {
+    /// with flags (`-+ 0#`), width and precision. Widths and precisions over `maxBytes` are refused.
+    static func percentFormat(_ format: String, _ args: [JinjaValue], maxBytes: Int = 16 << 20) throws -> String {
         var out = ""
         var argIndex = 0
         let scalars = Array(format.unicodeScalars)
@@ -27,6 +27,9 @@ extension PyString {
                 precision = p
             }
             guard i < scalars.count else { throw TemplateError(.type, "incomplete format") }
+            for field in [width, precision ?? ""] where field.count > 9 || (Int(field) ?? 0) > maxBytes {
+                throw TemplateError(.limitExceeded, "format width or precision \(field) exceeds the output limit of \(maxBytes) bytes")
+            }
             let conv = scalars[i]
             i += 1
             var body: String
@@ -38,12 +41,16 @@ extension PyString {
             case "d", "i", "x", "X", "o", "c":
                 let v = try nextArg()
                 guard let d = v.asDouble else { throw TemplateError(.type, "%\(conv) format: a real number is required, not \(v.typeName)") }
-                let n = Int(d.rounded(.towardZero))
+                guard d.isFinite, let n = Int(exactly: d.rounded(.towardZero)) else {
+                    throw TemplateError(.type, "%\(conv) format: \(v.pythonRepr) is out of range")
+                }
                 switch conv {
                 case "x": body = String(n, radix: 16)
                 case "X": body = String(n, radix: 16).uppercased()
                 case "o": body = String(n, radix: 8)
-                case "c": body = Unicode.Scalar(UInt32(max(n, 0))).map { String($0) } ?? ""
+                case "c":
+                    guard (0...0x10FFFF).contains(n) else { throw TemplateError(.type, "%c arg not in range(0x110000)") }
+                    body = Unicode.Scalar(UInt32(n)).map { String($0) } ?? ""
                 default: body = String(n)
                 }
             case "f", "F", "e", "E", "g", "G":

@@ -40,8 +40,9 @@ enum PyString {
         return c
     }
 
-    static func replace(_ s: String, _ old: String, _ new: String, count limit: Int = -1) -> String {
+    static func replace(_ s: String, _ old: String, _ new: String, count limit: Int = -1, maxBytes: Int = .max) throws -> String {
         if limit == 0 { return s }
+        let tooLong = TemplateError(.limitExceeded, "replace() result would exceed the output limit of \(maxBytes) bytes")
         if old.isEmpty {
             // Python inserts `new` between every code point (and at both ends).
             var out = new
@@ -51,6 +52,7 @@ enum PyString {
                 if limit < 0 || done < limit {
                     out += new
                     done += 1
+                    if out.utf8.count > maxBytes { throw tooLong }
                 }
             }
             return out
@@ -64,6 +66,7 @@ enum PyString {
             out += n
             i = p + o.count
             done += 1
+            if out.count > maxBytes { throw tooLong }
         }
         out += h[i...]
         return String(decoding: out, as: UTF8.self)

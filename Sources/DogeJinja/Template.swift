@@ -20,15 +20,18 @@ public struct TemplateOptions: Sendable {
         /// Nesting depth of lists/dicts/namespaces a template may build (deep values would
         /// overflow the stack when printed or freed).
         public var maxValueDepth: Int
+        /// Wall-clock budget of one render, checked at every loop iteration and macro call.
+        public var maxRenderSeconds: Double
 
         public init(
             maxOutputBytes: Int = 16 << 20, maxLoopIterations: Int = 1_000_000, maxRecursionDepth: Int = 64,
-            maxValueDepth: Int = 512
+            maxValueDepth: Int = 512, maxRenderSeconds: Double = 10
         ) {
             self.maxOutputBytes = maxOutputBytes
             self.maxLoopIterations = maxLoopIterations
             self.maxRecursionDepth = maxRecursionDepth
             self.maxValueDepth = maxValueDepth
+            self.maxRenderSeconds = maxRenderSeconds
         }
     }
 

@@ -193,6 +193,7 @@ public final class ComputeBackend: @unchecked Sendable {
         """
         backend: \(shared.name)
         kernels: \(shared.isa.name)
+        quantized kernels: \(shared.quantizedKernels) (q8_0, q4_0; BF16/F16 weights widen in the \(shared.isa.name) kernels)
         threads: \(shared.pool.threads) (\(ProcessEnvironment.threadCountFromVariable ? "from DOGE_THREADS" : "the core count; DOGE_THREADS=N sets it"))
         cores: \(ProcessEnvironment.coreCount)
         choose with DOGE_BLAS=builtin | <library name or path>

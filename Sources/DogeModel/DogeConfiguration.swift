@@ -169,6 +169,7 @@ extension DogeConfiguration {
             }
         }
         if !(rope.theta > 0) { throw bad("rope_theta", "must be positive, found \(rope.theta)") }
+        try validateSizes(file: file)
         if rope.partialRotaryFactor != 1 {
             throw bad("partial_rotary_factor", "Doge rotates the whole head; found \(rope.partialRotaryFactor)")
         }

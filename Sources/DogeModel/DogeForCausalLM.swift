@@ -5,19 +5,25 @@ import DogeKernels
 public final class DogeBackbone: @unchecked Sendable {
     public let config: DogeConfiguration
     public let layout: CheckpointLayout
-    public var embedTokens: Tensor            // [vocab, hidden]
+    public var embedTokens: Tensor            // [vocab, hidden]; empty when held typed
+    /// The embeddings held as BF16, F16 or quantized (inference); `embedTokens` is then empty.
+    public private(set) var embedTyped: TypedMatrix?
     public var layers: [DecoderLayer]
     public var norm: RMSNorm
     public let rotary: RotaryEmbedding
 
-    init(config: DogeConfiguration, layout: CheckpointLayout, weights w: [String: Tensor]) {
+    init(config: DogeConfiguration, layout: CheckpointLayout, weights w: [String: Tensor], typed: [String: TypedMatrix] = [:]) {
         self.config = config
         self.layout = layout
         let eps = Float(config.rmsNormEps)
         let activation = Activation(name: config.hiddenAct)!   // validated with the config
-        func linear(_ key: String) -> Linear { Linear(weight: w[key + ".weight"]!, bias: w[key + ".bias"]) }
+        func linear(_ key: String) -> Linear {
+            if let t = typed[key + ".weight"] { return Linear(typed: t, bias: w[key + ".bias"]) }
+            return Linear(weight: w[key + ".weight"]!, bias: w[key + ".bias"])
+        }
         func rms(_ key: String) -> RMSNorm { RMSNorm(weight: w[key]!, eps: eps) }
-        embedTokens = w["model.embed_tokens.weight"]!
+        embedTyped = typed["model.embed_tokens.weight"]
+        embedTokens = embedTyped == nil ? w["model.embed_tokens.weight"]! : Tensor(zeros: [0, config.hiddenSize])
         layers = (0..<config.numHiddenLayers).map { i in
             let p = "model.layers.\(i)."
             let attention = DynamicMaskAttention(
@@ -44,6 +50,9 @@ public final class DogeBackbone: @unchecked Sendable {
 
     /// Weights that will run are streamed once per decoded token: back the big ones with huge
     /// pages. For loaded or freshly initialised models, not for gradient holders.
+    /// The LM head tied to the embeddings (held as they are).
+    public var tiedHead: Linear { embedTyped.map { Linear(typed: $0) } ?? Linear(weight: embedTokens) }
+
     static func preferHugePages(_ weights: [String: Tensor]) {
         for tensor in weights.values { _ = tensor.data.withUnsafeBytes { MemoryAdvice.preferHugePages($0) } }
     }
@@ -73,7 +82,11 @@ public final class DogeBackbone: @unchecked Sendable {
                     throw ModelError.invalidInput("token id \(id) at batch row \(b), position \(t) is outside the vocabulary (0..<\(config.vocabSize))")
                 }
                 let dst = (b * layout.tokens + t) * hidden
-                x.data.replaceSubrange(dst..<(dst + hidden), with: embedTokens.data[(id * hidden)..<((id + 1) * hidden)])
+                if let embedTyped {
+                    x.data.withUnsafeMutableBufferPointer { embedTyped.row(id, into: $0.baseAddress! + dst) }
+                } else {
+                    x.data.replaceSubrange(dst..<(dst + hidden), with: embedTokens.data[(id * hidden)..<((id + 1) * hidden)])
+                }
             }
         }
         let past = cache.length
@@ -94,16 +107,20 @@ public final class DogeForCausalLM: @unchecked Sendable {
     public var config: DogeConfiguration { model.config }
     public var layout: CheckpointLayout { model.layout }
 
-    public init(config: DogeConfiguration, layout: CheckpointLayout, weights: [String: Tensor]) {
-        model = DogeBackbone(config: config, layout: layout, weights: weights)
-        lmHead = config.tieWordEmbeddings ? nil : Linear(weight: weights["lm_head.weight"]!)
+    public init(config: DogeConfiguration, layout: CheckpointLayout, weights: [String: Tensor],
+                typed: [String: TypedMatrix] = [:]) {
+        model = DogeBackbone(config: config, layout: layout, weights: weights, typed: typed)
+        if config.tieWordEmbeddings { lmHead = nil }
+        else { lmHead = typed["lm_head.weight"].map { Linear(typed: $0) } ?? Linear(weight: weights["lm_head.weight"]!) }
     }
 
-    /// Loads a checkpoint directory in Hugging Face layout (either tensor layout).
-    public convenience init(directory: URL) throws {
-        let (config, layout, weights) = try CheckpointLoader.load(directory: directory, head: .causalLM)
+    /// Loads a checkpoint directory in Hugging Face layout (either tensor layout). By default
+    /// (`.inference`) BF16/F16 matrices stay 16-bit and quantized checkpoints stay quantized;
+    /// training loads `.float32`.
+    public convenience init(directory: URL, loading: WeightLoading = .inference) throws {
+        let (config, layout, weights, typed) = try CheckpointLoader.load(directory: directory, head: .causalLM, loading: loading)
         DogeBackbone.preferHugePages(weights)
-        self.init(config: config, layout: layout, weights: weights)
+        self.init(config: config, layout: layout, weights: weights, typed: typed)
     }
 
     /// A cache for `batch` rows; bounded to keep_window_size keys per dt head unless the config
@@ -133,7 +150,7 @@ public final class DogeForCausalLM: @unchecked Sendable {
                 selected.data.replaceSubrange((b * keep * H)..<((b + 1) * keep * H), with: hidden.data[src..<(src + keep * H)])
             }
         }
-        let head = lmHead ?? Linear(weight: model.embedTokens)
+        let head = lmHead ?? model.tiedHead
         return head(selected, backend: backend).reshaped([layout.batch, keep, config.vocabSize])
     }
 

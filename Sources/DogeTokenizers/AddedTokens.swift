@@ -13,6 +13,9 @@ public struct AddedToken: Sendable, Equatable {
 
     init(json: JSONField) throws {
         id = try json["id"].int()
+        guard (0...TokenizerLimits.maxTokenID).contains(id) else {
+            throw json["id"].fail("id \(id) must be between 0 and \(TokenizerLimits.maxTokenID)")
+        }
         content = try json["content"].string()
         special = try json["special"].bool(default: false)
         lstrip = try json["lstrip"].bool(default: false)

@@ -32,6 +32,9 @@ struct BPEModel: Sendable {
             vocab.reserveCapacity(members.count)
             for (token, value) in members {
                 guard case let .int(id) = value, id >= 0 else { throw vocabField[token].fail("expected a non-negative integer id") }
+                guard id <= TokenizerLimits.maxTokenID else {
+                    throw vocabField[token].fail("id \(id) is over the limit of \(TokenizerLimits.maxTokenID)")
+                }
                 vocab[token.unicodeScalars.map(\.value)] = id
                 maxID = max(maxID, id)
             }

@@ -59,7 +59,7 @@ struct JSONField {
     func int() throws -> Int {
         switch node {
         case let .int(value): return value
-        case let .double(value) where value == value.rounded(): return Int(value)
+        case let .double(value) where Int(exactly: value) != nil: return Int(value)
         default: throw fail("expected an integer, found \(node.typeName)")
         }
     }

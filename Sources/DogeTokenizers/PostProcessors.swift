@@ -13,6 +13,13 @@ indirect enum PostProcessor: Sendable {
         case special([Int])
     }
 
+    /// `["[CLS]", 101]`: the id of a (token, id) pair.
+    private static func tokenPairID(_ field: JSONField) throws -> Int {
+        let pair = try field.array()
+        guard pair.count == 2 else { throw field.fail("expected [token, id], found \(pair.count) elements") }
+        return try pair[1].int()
+    }
+
     init(json: JSONField) throws {
         let type = try json.typeTag()
         switch type {
@@ -35,9 +42,9 @@ indirect enum PostProcessor: Sendable {
             }
             self = .template(single: try items(json["single"]), pair: try items(json["pair"]))
         case "RobertaProcessing":
-            self = .roberta(cls: try json["cls"].array()[1].int(), sep: try json["sep"].array()[1].int())
+            self = .roberta(cls: try Self.tokenPairID(json["cls"]), sep: try Self.tokenPairID(json["sep"]))
         case "BertProcessing":
-            self = .bert(cls: try json["cls"].array()[1].int(), sep: try json["sep"].array()[1].int())
+            self = .bert(cls: try Self.tokenPairID(json["cls"]), sep: try Self.tokenPairID(json["sep"]))
         case "ByteLevel":
             self = .byteLevel
         case "Sequence":

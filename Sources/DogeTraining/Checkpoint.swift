@@ -34,6 +34,7 @@ public enum TrainingCheckpoint {
         let temporary = outputDirectory.appendingPathComponent(".checkpoint-\(state.globalStep).tmp-\(getpid())")
         do {
             try fm.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
+            AtomicFile.removeStaleTemporaries(in: outputDirectory)
             try? fm.removeItem(at: temporary)
             try model.save(to: temporary)
             if let tokenizerDirectory {
@@ -55,8 +56,7 @@ public enum TrainingCheckpoint {
                 evalSteps: 0, saveSteps: 0, trainBatchSize: 0, numInputTokensSeen: state.tokensSeen, logHistory: [],
                 finished: state.globalStep >= state.maxSteps)
             try hf.jsonData().write(to: temporary.appendingPathComponent("trainer_state.json"))
-            if fm.fileExists(atPath: final.path) { try fm.removeItem(at: final) }
-            try fm.moveItem(at: temporary, to: final)
+            try AtomicFile.replaceDirectory(final, with: temporary)
         } catch let e as ModelError {
             try? fm.removeItem(at: temporary)
             throw TrainingError.checkpoint("cannot write \(final.path): \(e)")
@@ -66,7 +66,7 @@ public enum TrainingCheckpoint {
         }
         if let limit {
             let all = checkpoints(in: outputDirectory)
-            for (_, url) in all.dropLast(limit) { try? fm.removeItem(at: url) }
+            for (_, url) in all.dropLast(limit) { try? AtomicFile.removeDirectory(url) }
         }
         return final
     }
@@ -83,7 +83,7 @@ public enum TrainingCheckpoint {
     /// Model, optimizer and trainer state of a checkpoint directory.
     public static func load(_ directory: URL, optimizer template: AdamW) throws -> (DogeForCausalLM, AdamW, TrainerState) {
         let model: DogeForCausalLM
-        do { model = try DogeForCausalLM(directory: directory) } catch {
+        do { model = try DogeForCausalLM(directory: directory, loading: .float32) } catch {
             throw TrainingError.checkpoint("\(directory.path): cannot load the model: \(error)")
         }
         // Checkpoints written before doge_state.json kept this state in trainer_state.json.

@@ -36,6 +36,9 @@ public final class Trainer {
     public var report: (String) -> Void = { _ in }
     /// Rewrite one live line ("\r") between logging steps (a terminal); off, only logging steps print.
     public var liveProgress = false
+    /// Which parameters step k (0-based) updates (nil: all). Frozen parameters get no gradient, so
+    /// they count neither in the clipping norm nor in AdamW, as with requires_grad=False.
+    public var trainable: ((_ name: String, _ step: Int) -> Bool)?
     /// Asked after every step (the CLI: "was Ctrl-C pressed?"); true ends `run` after saving a
     /// checkpoint of that step and the loss plot, so that resuming continues exactly.
     public var shouldStop: () -> Bool = { false }
@@ -107,6 +110,7 @@ public final class Trainer {
             throw TrainingError.divergence(step: step + 1, loss: loss, lastCheckpoint: lastCheckpoint?.path)
         }
         var grads = gradients.namedParameters()
+        if let trainable { let k = step; grads = grads.filter { trainable($0.key, k) } }
         let norm = clipGradientNorm(&grads, maxNorm: options.maxGradNorm)
         let lr = learningRate
         optimizer.update(model, gradients: grads, learningRate: lr)

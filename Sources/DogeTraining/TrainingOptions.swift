@@ -102,7 +102,7 @@ public struct TrainingOptions: Sendable {
         func bad(_ key: String, _ problem: String) -> TrainingError { .invalidOption(key: key, problem: problem) }
         func int(_ key: String, _ v: Any) throws -> Int {
             if let i = v as? Int { return i }
-            if let d = v as? Double, d == d.rounded() { return Int(d) }
+            if let d = v as? Double, let i = Int(exactly: d) { return i }
             if let s = v as? String, let i = Int(s) { return i }
             throw bad(key, "expected an integer, found \(v)")
         }
@@ -257,9 +257,15 @@ public struct TrainingOptions: Sendable {
             }
             let warmupType = try curve("warmup_type")
             let decayType: LearningRateSchedule.CurveType = schedulerStrings["decay_type"] == nil ? .cosine : try curve("decay_type")
-            let stable = kw["num_stable_steps"].map { Int($0) } ?? (totalSteps - w - Int(decay))
-            if Int(decay) < 0 || stable < 0 { throw bad("warmup (\(w)) + num_decay_steps (\(Int(decay))) exceed the \(totalSteps) training steps") }
-            return .warmupStableDecay(warmup: w, stable: stable, decay: Int(decay), warmupType: warmupType, decayType: decayType,
+            // Step counts from YAML numbers: anything not a whole number within ±2^53 is refused, not trapped on.
+            func steps(_ name: String, _ v: Double) throws -> Int {
+                guard let i = Int(exactly: v), abs(i) <= 1 << 53 else { throw bad("\(name) must be a whole number of steps, found \(v)") }
+                return i
+            }
+            let decaySteps = try steps("num_decay_steps", decay)
+            let stable = try kw["num_stable_steps"].map { try steps("num_stable_steps", $0) } ?? (totalSteps - w - decaySteps)
+            if decaySteps < 0 || stable < 0 { throw bad("warmup (\(w)) + num_decay_steps (\(decaySteps)) exceed the \(totalSteps) training steps") }
+            return .warmupStableDecay(warmup: w, stable: stable, decay: decaySteps, warmupType: warmupType, decayType: decayType,
                                       minLRRatio: kw["min_lr_ratio"] ?? 0, cycles: cycles)
         default:
             throw TrainingError.invalidOption(key: "lr_scheduler_type", problem: "supported: warmup_stable_decay, cosine_with_min_lr, cosine, linear, constant_with_warmup, constant; found \(schedulerType)")

@@ -14,13 +14,16 @@ public enum TrainingSetup {
             do { config = try DogeConfiguration(json: json, file: "model_init_kwargs") } catch {
                 throw TrainingError.invalidOption(key: "model_init_kwargs", problem: "\(error)")
             }
+            do { try config.checkFitsInMemory(bytesPerParameter: 16, what: "training a new model") } catch {
+                throw TrainingError.invalidOption(key: "model_init_kwargs", problem: "\(error)")
+            }
             return DogeForCausalLM(config: config, layout: .native, seed: UInt64(bitPattern: Int64(o.seed)))
         }
         let path = o.modelPath!
         guard FileManager.default.fileExists(atPath: path + "/config.json") else {
             throw TrainingError.invalidOption(key: "model_name_or_path", problem: "\(path) is not a local checkpoint directory (no config.json there); for a Hugging Face repository, download it first (huggingface-cli download REPO --local-dir DIR) and give DIR, or give model_init_kwargs for a new model")
         }
-        do { return try DogeForCausalLM(directory: URL(fileURLWithPath: path)) } catch {
+        do { return try DogeForCausalLM(directory: URL(fileURLWithPath: path), loading: .float32) } catch {
             throw TrainingError.invalidOption(key: "model_name_or_path", problem: "\(error)")
         }
     }

@@ -19,8 +19,13 @@ struct BenchCommand: ParsableCommand {
               doge bench doge-20m decode --batch 16   16 sequences (16-token prompts, 128 greedy tokens each) \
             decoded together by the continuous-batching engine, one batched forward per step \
             (median of 3 runs) -> aggregate decode_tok_s
+              doge bench doge-60m decode --dtype bf16     the same with the matrices held as BF16 \
+            (random weights rounded to BF16); --quantize q8_0|q4_0 holds them quantized
               doge bench doge-20m decode-long  16,384 greedy tokens with keep_window_size 2048: ms per token \
             and resident memory around 1k, 4k and 16k tokens (flat with the bounded cache)
+              doge bench doge-20m prefill-long one forward over 2,048, 4,096, 8,192 and 16,384 tokens with \
+            keep_window_size 2048 and random A (dt varies per key), logits of the last position (median of 3) \
+            -> prefill_s_at_N, cpu_s_at_N, peak_rss_mb_at_N; scripts/bench/torch_prefill_long.py is the transformers side
 
             The PyTorch side, from the repository root (pip install torch transformers):
               python3 scripts/bench/torch_baseline.py doge-20m prefill
@@ -45,6 +50,7 @@ struct BenchCommand: ParsableCommand {
         case train
         case decode
         case decodeLong = "decode-long"
+        case prefillLong = "prefill-long"
     }
 
     @Argument(help: "Model shape: \(Size.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -56,10 +62,25 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "decode only: B sequences decoded together by the continuous-batching engine (BatchDecoder); decode_tok_s is then the aggregate over all B.")
     var batch: Int?
 
+    @Option(name: .long, help: "prefill-long: comma-separated prompt lengths (default 2048,4096,8192,16384).")
+    var tokens: String?
+
+    @Option(name: .long, help: "How the matrices are held: f32 (default), bf16 or f16 (random weights rounded to it).")
+    var dtype: String = "f32"
+
+    @OptionGroup var weights: WeightOptions
+
     func validate() throws {
         if let batch {
             guard mode == .decode else { throw ValidationError("--batch applies to the decode workload only") }
             guard (1...512).contains(batch) else { throw ValidationError("--batch must be between 1 and 512, got \(batch)") }
+        }
+        guard let d = WeightStorage(rawValue: dtype.lowercased()), !d.isQuantized else {
+            throw ValidationError("--dtype \"\(dtype)\" is not one of f32, bf16, f16 (quantized types go through --quantize)")
+        }
+        if d != .f32, weights.quantize != nil { throw ValidationError("give --dtype or --quantize, not both") }
+        if mode == .train, d != .f32 || weights.quantize != nil {
+            throw ValidationError("train runs in float32: --dtype and --quantize are for prefill and decode")
         }
     }
 
@@ -71,12 +92,15 @@ struct BenchCommand: ParsableCommand {
         config.keepWindowSize = 2048
         config.tieWordEmbeddings = true
         try config.validate()
-        let model = DogeForCausalLM(config: config, seed: 0)
+        let storage = try weights.loading().quantize ?? WeightStorage(rawValue: dtype.lowercased())!
+        let random = DogeForCausalLM(config: config, seed: 0)
+        let model = storage == .f32 ? random : random.holdingMatrices(as: storage)
         var rng = SeededGenerator(seed: 1)
         var result: [String: Any] = [
             "size": size.rawValue, "mode": mode.rawValue,
-            "params": model.namedParameters().values.reduce(0) { $0 + $1.count },
+            "params": random.namedParameters().values.reduce(0) { $0 + $1.count },
             "threads": ComputeBackend.shared.pool.threads, "backend": ComputeBackend.shared.name,
+            "weights": model.weightStorage,
         ]
         switch mode {
         case .prefill:
@@ -122,6 +146,10 @@ struct BenchCommand: ParsableCommand {
                 result["ms_per_token_at_\(n)"] = (Double(window.last! - window.first!) / 1e6 / 255 * 1000).rounded() / 1000
                 result["rss_mb_at_\(n)"] = memory[n].map { ($0 * 10).rounded() / 10 }
             }
+        case .prefillLong:
+            let lengths = try tokens.map(parseIds) ?? [2048, 4096, 8192, 16384]
+            guard !lengths.isEmpty, lengths.allSatisfy({ $0 > 0 }) else { throw ValidationError("--tokens: give positive lengths, e.g. 2048,16384") }
+            try benchPrefillLong(model: model, rng: &rng, into: &result, lengths: lengths)
         case .train:
             try benchTrain(model: model, rng: &rng, into: &result)
         }

@@ -15,8 +15,11 @@ struct ConvertCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .long, help: "Source model directory.")
+    @Option(name: .long, help: "Source model directory, or Hub name OWNER/NAME from the Hugging Face cache.")
     var model: String
+
+    @Option(name: .long, help: "Branch, tag or commit of a Hub name given to --model (default: main).")
+    var revision: String?
 
     @Option(name: .long, help: "Destination directory (created; must not hold a sharded checkpoint).")
     var output: String
@@ -32,14 +35,14 @@ struct ConvertCommand: ParsableCommand {
 
     func run() throws {
         let weightType = WeightDType(rawValue: dtype.uppercased())!
-        let source = URL(fileURLWithPath: model), destination = URL(fileURLWithPath: output)
+        let source = try ModelLocator.resolve(model, revision: revision), destination = URL(fileURLWithPath: output)
         let lm = try DogeForCausalLM(directory: source)
         try lm.save(to: destination, dtype: weightType)
         for file in ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json"] {
             let from = source.appendingPathComponent(file), to = destination.appendingPathComponent(file)
             guard FileManager.default.fileExists(atPath: from.path), from.standardizedFileURL != to.standardizedFileURL else { continue }
-            try? FileManager.default.removeItem(at: to)
-            try FileManager.default.copyItem(at: from, to: to)
+            // Read, then written under a temporary name and renamed: never a half-copied tokenizer.
+            try AtomicFile.write(try Data(contentsOf: from), to: to)
         }
         FileHandle.standardError.write(Data("wrote \(lm.layout) checkpoint (\(weightType.rawValue)) to \(output)\n".utf8))
     }

@@ -24,6 +24,12 @@ struct Doge: AsyncParsableCommand {
             TrainCommand.self,
             PlotCommand.self,
             TokenizerCommand.self,
+            SFTCommand.self,
+            DPOCommand.self,
+            GRPOCommand.self,
+            UpcycleCommand.self,
+            QuantizeCommand.self,
+            DownloadCommand.self,
             ServeCommand.self,
         ]
     )

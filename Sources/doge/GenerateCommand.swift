@@ -1,14 +1,18 @@
 import ArgumentParser
 import Foundation
 import DogeGeneration
+import DogeHub
 import DogeModel
 
 /// Options shared by `generate` and `chat`: which model and how to pick tokens. Numbers and stop
 /// strings are read unconditionally, so `--temperature -1` reaches validation (and its message)
 /// instead of being taken for an option.
 struct SamplingOptions: ParsableArguments {
-    @Option(name: .long, help: "Model directory (Hugging Face layout, with tokenizer.json). Default: $DOGE_MODEL, else the bundled model.")
+    @Option(name: .long, help: "Model directory (Hugging Face layout, with tokenizer.json) or Hub name OWNER/NAME from the Hugging Face cache. Default: $DOGE_MODEL, else the bundled model.")
     var model: String?
+
+    @Option(name: .long, help: "Branch, tag or commit of a Hub name given to --model (default: main).")
+    var revision: String?
 
     @Option(name: .long, parsing: .unconditional, help: "Most tokens to generate (default: the model's generation_config.json, else 256).")
     var maxNewTokens: Int?
@@ -43,6 +47,8 @@ struct SamplingOptions: ParsableArguments {
     @Flag(name: .long, help: "Print prompt and generation speed (tokens/s) to stderr.")
     var verbose = false
 
+    @OptionGroup var weights: WeightOptions
+
     private var wantsSampling: Bool { temperature != nil || topK != nil || topP != nil || minP != nil }
 
     func validate() throws {
@@ -70,7 +76,7 @@ struct SamplingOptions: ParsableArguments {
     }
 
     func loadGenerator() throws -> TextGenerator {
-        try TextGenerator(directory: ModelLocator.resolve(model))
+        try TextGenerator(directory: ModelLocator.resolve(model, revision: revision), loading: weights.loading())
     }
 }
 
@@ -88,9 +94,19 @@ enum ModelLocator {
         return (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])).resolvingSymlinksInPath()
     }
 
-    static func resolve(_ explicit: String?) throws -> URL {
-        if let explicit { return URL(fileURLWithPath: explicit) }
-        if let env = ProcessInfo.processInfo.environment["DOGE_MODEL"], !env.isEmpty { return URL(fileURLWithPath: env) }
+    /// `--model` (a directory, or a Hub name found in the Hugging Face cache at `revision`), else
+    /// $DOGE_MODEL (the same), else the bundled model.
+    static func resolve(_ explicit: String?, revision: String? = nil) throws -> URL {
+        if let explicit {
+            if revision != nil, FileManager.default.fileExists(atPath: (explicit as NSString).expandingTildeInPath) {
+                throw ValidationError("--revision applies to Hub names OWNER/NAME, but --model \(explicit) is a local directory")
+            }
+            return try ModelSource.directory(for: explicit, revision: revision)
+        }
+        if let env = ProcessInfo.processInfo.environment["DOGE_MODEL"], !env.isEmpty {
+            return try ModelSource.directory(for: env, revision: revision)
+        }
+        if revision != nil { throw ValidationError("--revision needs --model OWNER/NAME (a Hub name)") }
         let binDirectory = executable.deletingLastPathComponent()
         var candidates = [binDirectory.appendingPathComponent("../share/doge").appendingPathComponent(bundledName).standardizedFileURL]
         for start in [binDirectory, URL(fileURLWithPath: FileManager.default.currentDirectoryPath)] {
@@ -164,12 +180,12 @@ struct GenerateCommand: ParsableCommand {
         } else {
             input = .text(prompt!)
         }
-        let directory = try ModelLocator.resolve(options.model)
+        let directory = try ModelLocator.resolve(options.model, revision: options.revision)
         if case .ids(let promptIds) = input, !FileManager.default.fileExists(atPath: directory.appendingPathComponent("tokenizer.json").path) {
             try generateIdsOnly(directory: directory, prompt: promptIds)
             return
         }
-        let generator = try TextGenerator(directory: directory)
+        let generator = try TextGenerator(directory: directory, loading: options.weights.loading())
         let config = try options.generationConfig(defaults: generator.defaults)
         let interrupt = InterruptFlag.install()
         let out = FileHandle.standardOutput
@@ -190,7 +206,7 @@ struct GenerateCommand: ParsableCommand {
 
     /// A checkpoint without tokenizer files can still continue token ids.
     private func generateIdsOnly(directory: URL, prompt: [Int]) throws {
-        let model = try DogeForCausalLM(directory: directory)
+        let model = try DogeForCausalLM(directory: directory, loading: options.weights.loading())
         let config = try options.generationConfig(defaults: GenerationConfig.defaults(forModelAt: directory, config: model.config))
         let interrupt = InterruptFlag.install()
         var stopped = false

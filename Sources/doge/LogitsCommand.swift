@@ -20,8 +20,11 @@ struct LogitsCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .long, help: "Model directory in Hugging Face layout (config.json + model.safetensors).")
+    @Option(name: .long, help: "Model directory in Hugging Face layout (config.json + model.safetensors), or Hub name OWNER/NAME from the Hugging Face cache.")
     var model: String
+
+    @Option(name: .long, help: "Branch, tag or commit of a Hub name given to --model (default: main).")
+    var revision: String?
 
     @Option(name: .long, help: "Comma-separated token ids, e.g. \"1,2,3\".")
     var ids: String
@@ -31,6 +34,8 @@ struct LogitsCommand: ParsableCommand {
 
     @Option(name: .long, help: "CDMoE routing: 'view' (transformers' exact behaviour, the default) or 'per-token'.")
     var router: String = RouterSplit.transformersView.rawValue
+
+    @OptionGroup var weights: WeightOptions
 
     func validate() throws {
         _ = try parseIds(ids)
@@ -42,7 +47,7 @@ struct LogitsCommand: ParsableCommand {
     func run() throws {
         let tokenIds = try parseIds(ids)
         let split = RouterSplit(rawValue: router)!
-        let lm = try DogeForCausalLM(directory: URL(fileURLWithPath: model))
+        let lm = try DogeForCausalLM(directory: ModelLocator.resolve(model, revision: revision), loading: weights.loading())
         lm.model.routerSplit = split
         let logits = try lm.logits(ids: [tokenIds])
         try NumpyFile.write(logits.reshaped([tokenIds.count, lm.config.vocabSize]), to: URL(fileURLWithPath: output))

@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
 import Yams
+import DogeHub
 import DogeModel
 import DogeTraining
+import DogePostTraining
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -33,7 +35,8 @@ struct TrainCommand: ParsableCommand {
     )
 
     @Option(name: .long, help: "Recipe YAML (small-doge config_full.yaml keys).") var config: String?
-    @Option(name: .long, help: "Checkpoint directory to continue from (model_name_or_path).") var model: String?
+    @Option(name: .long, help: "Checkpoint directory to continue from (model_name_or_path), or Hub name OWNER/NAME from the Hugging Face cache.") var model: String?
+    @Option(name: .long, help: "Branch, tag or commit of a Hub name in model_name_or_path (default: main).") var revision: String?
     @Option(name: .long, help: "Directory with tokenizer.json (default: the model directory).") var tokenizer: String?
     @Option(name: .long, help: "Training data file; repeat for several. FILE or FILE=RATIO.") var dataset: [String] = []
     @Option(name: .long, help: "Held-out file evaluated every eval_steps (eval_dataset); repeatable.") var evalDataset: [String] = []
@@ -53,6 +56,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(name: .long, help: "Continue from the newest checkpoint in output_dir.") var resume = false
     @Option(name: .long, help: "Continue from this checkpoint directory.") var resumeFrom: String?
     @Option(name: .long, help: "Stop after this many steps (the schedule still spans max_steps); resume later.") var stopAt: Int?
+    @Option(name: .long, help: "Train only the CDMoE router and expert tables for the first N steps (after `doge upcycle`).") var expertsOnlySteps: Int = 0
 
     func validate() throws {
         for item in set where !item.contains("=") { throw ValidationError("--set expects KEY=VALUE (or KEY.FIELD=VALUE), found \(item)") }
@@ -102,7 +106,11 @@ struct TrainCommand: ParsableCommand {
             }
             try TrainingOptions.set(&values, key: String(item[..<eq]), to: value)
         }
-        let options = try TrainingOptions.from(values)
+        var options = try TrainingOptions.from(values)
+        // A Hub name (OWNER/NAME) in model_name_or_path: its cached snapshot.
+        if let path = options.modelPath, !FileManager.default.fileExists(atPath: path), HubCache.isRepoName(path) {
+            options.modelPath = try ModelSource.directory(for: path, revision: revision).path
+        }
         // Keys that only do not apply here: one note per reason.
         var byReason: [String: [String]] = [:]
         for (key, reason) in options.ignored { byReason[reason, default: []].append(key) }
@@ -129,6 +137,11 @@ struct TrainCommand: ParsableCommand {
         }
         trainer.report = err
         trainer.liveProgress = isatty(STDERR_FILENO) != 0
+        if expertsOnlySteps > 0 {
+            guard model.config.isMoE else { throw ValidationError("--experts-only-steps needs a CDMoE model (is_moe true)") }
+            let n = expertsOnlySteps
+            trainer.trainable = { name, step in step >= n || Upcycle.isExpertParameter(name) }
+        }
         let interrupt = InterruptFlag.install(notice: "\nstopping after this step: saving a checkpoint (Ctrl-C again quits now, unsaved)\n")
         trainer.shouldStop = { interrupt.isSet }
         let params = model.namedParameters().values.reduce(0) { $0 + $1.count }

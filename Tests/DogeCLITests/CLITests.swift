@@ -203,4 +203,25 @@ enum DogeBinary {
         #expect(r.status == 1 && r.err.contains(dir.appendingPathComponent("tokenizer.json").path), "\(r.err)")
         #expect(r.out.isEmpty)
     }
+
+    /// Hub names: uncached or unreachable say what to do (exit 1); a name that is no name is a usage error.
+    @Test func hubNamesFailClearly() throws {
+        let cache = try DogeBinary.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: cache) }
+        let offline = ["HF_HUB_CACHE": cache.path, "HF_ENDPOINT": "http://127.0.0.1:1"]
+        let cases: [([String], String)] = [
+            (["generate", "--model", "NoOwner/NoModel", "Hi"], "run `doge download NoOwner/NoModel` while online"),
+            (["logits", "--model", "NoOwner/NoModel", "--revision", "v2", "--ids", "1", "--output", "x.npy"], "--revision v2"),
+            (["download", "NoOwner/NoModel"], "cannot reach the Hub at http://127.0.0.1:1"),
+        ]
+        for (arguments, mention) in cases {
+            let r = try DogeBinary.run(arguments, environment: offline)
+            #expect(r.status == 1, "\(arguments): \(r.err)")
+            #expect(r.err.split(separator: "\n").count == 1 && r.err.contains(mention), "\(arguments): \(r.err)")
+        }
+        for arguments in [["download", "../etc"], ["generate", "--model", cache.path, "--revision", "main", "Hi"]] {
+            let r = try DogeBinary.run(arguments, environment: offline)
+            #expect(r.status == 64 && r.err.contains("Usage: doge"), "\(arguments): \(r.err)")
+        }
+    }
 }

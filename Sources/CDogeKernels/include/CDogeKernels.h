@@ -112,4 +112,56 @@ void dk_softplus(const float *x, float *out, long n);
 void dk_bf16_to_f32(const uint16_t *src, float *dst, long n);
 void dk_f16_to_f32(const uint16_t *src, float *dst, long n);
 
+// ---- weights stored narrower than float32 (inference) ----------------------------------------
+/// Storage of a [rows, cols] weight matrix. Q8_0 / Q4_0: blocks of DK_QBLOCK consecutive values
+/// of a row share one F16 scale (llama.cpp's Q8_0 / Q4_0 values): Q8_0 value = q·d with q int8
+/// in [−127, 127]; Q4_0 value = (nibble − 8)·d, a block's 16 bytes holding values j (low nibble)
+/// and j + 16 (high nibble) of byte j.
+enum { DK_W_F32 = 0, DK_W_BF16 = 1, DK_W_F16 = 2, DK_W_Q8_0 = 3, DK_W_Q4_0 = 4 };
+#define DK_QBLOCK 32
+typedef struct {
+    int type;
+    long rows, cols;          ///< quantized: cols % DK_QBLOCK == 0
+    const void *values;       ///< row-major; dk_wmat_row_bytes(type, cols) bytes per row
+    const uint16_t *scales;   ///< quantized: F16 [rows, cols / DK_QBLOCK]; else NULL
+} dk_wmat;
+long dk_wmat_row_bytes(int type, long cols);
+/// Values [c0, c0 + n) of row i as float32 (exact for BF16/F16; q·d for quantized).
+void dk_wmat_row(const dk_wmat *w, long i, long c0, long n, float *out);
+/// Quantizes float32 rows to DK_W_Q8_0 or DK_W_Q4_0 (cols % DK_QBLOCK == 0).
+void dk_quantize_rows(int type, const float *src, long rows, long cols, void *values, uint16_t *scales);
+float dk_half_to_float(uint16_t h);
+uint16_t dk_float_to_half(float f);   ///< round to nearest even
+/// x quantized as Q8_0 blocks with float32 scales (for quantized GEMVs): q [k], d and sum [k/32].
+typedef struct { const int8_t *q; const float *d; const int32_t *sum; } dk_xquant;
+void dk_quantize_x(const float *x, long k, int8_t *xq, float *xd, int32_t *xsum);
+/// The kernel level a typed GEMV runs at (quantized AVX-512 kernels need VNNI; else AVX2).
+int dk_wgemv_kernel_level(int isa, int type);
+/// y[i − r0] = W[i,:]·x for rows r0 ≤ i < r1. Quantized types read xq (x quantized), others x.
+/// BF16/F16 give the bits dk_sgemv_isa gives on the widened matrix.
+void dk_wgemv_isa(int isa, const dk_wmat *w, long r0, long r1, const float *x, const dk_xquant *xq, float *y);
+typedef struct {
+    const dk_wmat *w;
+    const float *x;
+    dk_xquant xq;
+    float *y;
+    int isa;
+} dk_wgemv_args;
+/// Pool job: splits the rows as dk_sgemv_job does.
+void dk_wgemv_job(void *ctx, int part, int nparts);
+/// C[m, w.rows] = A[m, w.cols] · Wᵀ on one thread, W widened while packed (the float32 micro-kernel
+/// runs on the same numbers). Returns 0 when no SIMD kernel is available.
+int dk_wgemm_isa(int isa, long m, const float *a, long lda, const dk_wmat *w, float *c, long ldc);
+typedef struct {
+    long m;
+    const float *a;
+    long lda;
+    const dk_wmat *w;
+    float *c;
+    long ldc;
+    int isa;
+} dk_wgemm_args;
+/// Pool job: splits as dk_sgemm_job does.
+void dk_wgemm_job(void *ctx, int part, int nparts);
+
 #endif

@@ -1,9 +1,17 @@
 import Foundation
+import DogeKernels
 
 /// Reads a Hugging Face checkpoint directory: config.json, the weights, the layout.
 public enum CheckpointLoader {
     public static func load(directory: URL, head: ModelHead) throws
         -> (DogeConfiguration, CheckpointLayout, [String: Tensor]) {
+        let (config, layout, dense, _) = try load(directory: directory, head: head, loading: .float32)
+        return (config, layout, dense)
+    }
+
+    /// As `load(directory:head:)`, holding matrices as `loading` asks (16-bit or quantized in `typed`).
+    public static func load(directory: URL, head: ModelHead, loading: WeightLoading) throws
+        -> (config: DogeConfiguration, layout: CheckpointLayout, dense: [String: Tensor], typed: [String: TypedMatrix]) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw ModelError.noModel(directory: directory.path, detail: "no such directory")
@@ -19,7 +27,9 @@ public enum CheckpointLoader {
         // Tied checkpoints sometimes still carry the head; transformers ignores it.
         if config.tieWordEmbeddings || head == .sequenceClassification { allowUnused.insert("lm_head.weight") }
         for i in 0..<config.numHiddenLayers { allowUnused.insert("model.layers.\(i).self_attn.rotary_emb.inv_freq") }
-        let weights = try store.load(config.parameterSpecs(layout: layout, head: head), allowUnused: allowUnused)
-        return (config, layout, weights)
+        let quantized = try CheckpointQuantization.storage(of: config)
+        let (dense, typed) = try store.load(config.parameterSpecs(layout: layout, head: head), allowUnused: allowUnused,
+                                            loading: loading, quantized: quantized)
+        return (config, layout, dense, typed)
     }
 }

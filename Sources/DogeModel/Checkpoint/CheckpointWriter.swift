@@ -3,9 +3,10 @@ import Foundation
 extension DogeBackbone {
     /// Every backbone tensor under its Hugging Face key.
     public func namedParameters() -> [String: Tensor] {
-        var out: [String: Tensor] = ["model.embed_tokens.weight": embedTokens, "model.norm.weight": norm.weight]
+        let embeddings = embedTyped.map { Tensor(shape: [$0.rows, $0.cols], data: $0.floats()) } ?? embedTokens
+        var out: [String: Tensor] = ["model.embed_tokens.weight": embeddings, "model.norm.weight": norm.weight]
         func put(_ key: String, _ l: Linear) {
-            out[key + ".weight"] = l.weight
+            out[key + ".weight"] = l.denseWeight
             if let b = l.bias { out[key + ".bias"] = b }
         }
         for (i, layer) in layers.enumerated() {
@@ -41,7 +42,7 @@ extension DogeForCausalLM {
     /// Every tensor of the checkpoint under its Hugging Face key (no lm_head when tied).
     public func namedParameters() -> [String: Tensor] {
         var out = model.namedParameters()
-        if let lmHead { out["lm_head.weight"] = lmHead.weight }
+        if let lmHead { out["lm_head.weight"] = lmHead.denseWeight }
         return out
     }
 
@@ -58,6 +59,7 @@ extension DogeForCausalLM {
             throw ModelError.io(path: directory.path, detail: "holds a sharded checkpoint (model.safetensors.index.json); save into a new directory instead of mixing two checkpoints")
         }
         var config = self.config.jsonObject()
+        config["quantization_config"] = nil   // saved as float: quantized values are dequantized
         config["torch_dtype"] = .string(dtype == .f32 ? "float32" : "bfloat16")
         config["dtype"] = config["torch_dtype"]
         let specs = self.config.parameterSpecs(layout: layout)

@@ -36,6 +36,8 @@ public final class SafeTensorsFile: @unchecked Sendable {
     private let base: UnsafeRawPointer
     private let mappedLength: Int
     private let dataStart: Int
+    /// The largest header accepted (safetensors' `MAX_HEADER_SIZE`).
+    public static let maxHeaderBytes = 100_000_000
 
     public init(path: String) throws {
         self.path = path
@@ -56,6 +58,10 @@ public final class SafeTensorsFile: @unchecked Sendable {
         mappedLength = size
         do {
             let headerLength = Int(clamping: base.loadUnaligned(as: UInt64.self).littleEndian)
+            // safetensors itself refuses headers over 100 MB; a header is a few KB per tensor.
+            guard headerLength <= SafeTensorsFile.maxHeaderBytes else {
+                throw ModelError.corruptSafetensors(file: name, problem: "header length \(headerLength) is over the 100 MB limit safetensors sets")
+            }
             guard headerLength <= size - 8 else {
                 throw ModelError.corruptSafetensors(file: name, problem: "header length \(headerLength) is longer than the file (\(size - 8) bytes after the length)")
             }
@@ -114,12 +120,12 @@ public final class SafeTensorsFile: @unchecked Sendable {
             guard end <= dataLength else {
                 throw bad("data_offsets [\(begin), \(end)] run past the end of the data (\(dataLength) bytes): the file is truncated")
             }
-            let (count, overflow) = shape.reduce((1, false)) { acc, d in
+            let (bytes, overflow) = shape.reduce((dtype.byteSize, false)) { acc, d in
                 let m = acc.0.multipliedReportingOverflow(by: d)
                 return (m.partialValue, acc.1 || m.overflow)
             }
-            guard !overflow, count * dtype.byteSize == end - begin else {
-                throw bad("shape \(shape) of \(dtypeName) needs \(overflow ? "too many" : String(count * dtype.byteSize)) bytes but data_offsets cover \(end - begin)")
+            guard !overflow, bytes == end - begin else {
+                throw bad("shape \(shape) of \(dtypeName) needs \(overflow ? "more than 2^63" : String(bytes)) bytes but data_offsets cover \(end - begin)")
             }
             tensors[name] = SafeTensorInfo(dtype: dtype, shape: shape, dataRange: begin..<end)
         }
@@ -248,9 +254,12 @@ public enum AtomicFile {
         let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
         do {
             try data.write(to: tmp)
+            // Flushed before the rename, so after a power loss the name points at complete data.
+            sync(tmp)
             if rename(tmp.path, url.path) != 0 {
                 throw ModelError.io(path: url.path, detail: "cannot move the temporary file into place: \(String(cString: strerror(errno)))")
             }
+            sync(dir)
         } catch let e as ModelError {
             try? FileManager.default.removeItem(at: tmp)
             throw e

@@ -4,7 +4,7 @@ import Foundation
 /// `model.safetensors.index.json`. Each file is memory-mapped once.
 public final class WeightStore: @unchecked Sendable {
     public let directory: URL
-    private var files: [String: SafeTensorsFile] = [:]
+    var files: [String: SafeTensorsFile] = [:]
     /// Tensor name → file name.
     public private(set) var locations: [String: String] = [:]
 
@@ -58,7 +58,7 @@ public final class WeightStore: @unchecked Sendable {
         var result: [String: Tensor] = [:]
         for spec in specs {
             guard let file = locations[spec.key], let handle = files[file], let info = handle.tensors[spec.key] else {
-                throw ModelError.missingTensor(name: spec.key, file: describeFiles())
+                throw ModelError.missingTensor(name: spec.key, file: locationSummary)
             }
             guard info.shape == spec.shape else {
                 throw ModelError.shapeMismatch(name: spec.key, file: file, expected: spec.shape, found: info.shape)
@@ -67,12 +67,12 @@ public final class WeightStore: @unchecked Sendable {
         }
         let expected = Set(specs.map(\.key)).union(allowUnused)
         if let extra = locations.keys.sorted().first(where: { !expected.contains($0) }) {
-            throw ModelError.unexpectedTensor(name: extra, file: locations[extra] ?? describeFiles())
+            throw ModelError.unexpectedTensor(name: extra, file: locations[extra] ?? locationSummary)
         }
         return result
     }
 
-    private func describeFiles() -> String {
+    var locationSummary: String {
         files.count == 1 ? files.keys.first! : "model.safetensors.index.json"
     }
 }

@@ -29,6 +29,8 @@ public struct DynamicMaskAttention: Sendable {
     public let numHeads, numKVHeads, headDim: Int
     public let keepWindowSize: Int
     public let slidingWindow: Int?
+    /// How each query's kept keys are found (`KeySelection`); both paths keep the same keys.
+    public var keySelection: KeySelection = .automatic
 
     public init(qProj: Linear, kProj: Linear, vProj: Linear, oProj: Linear, dtProj: Linear, a: Tensor,
                 qNorm: RMSNorm?, kNorm: RMSNorm?, config: DogeConfiguration) {
@@ -103,17 +105,31 @@ public struct DynamicMaskAttention: Sendable {
             }
             cache.length[b] = past + T
             do {   // scoped so the stores' copy is gone before eviction mutates them (no COW copy)
-                let kept = (0..<dtHeads).map { keptSlots(cache.stores[b][$0], queries: T, past: past, limit: cache.limit,
-                                                         backend: backend) }
                 let stores = cache.stores[b]
+                let streaming = (0..<dtHeads).map { usesStreaming(store: stores[$0], queries: T, limit: cache.limit) }
+                var kept = [[Bool]](repeating: [], count: dtHeads)
+                var schedules = [KeptKeySchedule?](repeating: nil, count: dtHeads)
+                for d in 0..<dtHeads {
+                    if streaming[d] {
+                        schedules[d] = KeptKeySchedule(store: stores[d], queries: T, past: past, limit: cache.limit,
+                                                       slidingWindow: slidingWindow)
+                    } else {
+                        kept[d] = keptSlots(stores[d], queries: T, past: past, limit: cache.limit, backend: backend)
+                    }
+                }
                 // Heads are independent: one per pool thread (their products then run single-threaded).
                 q.data.withUnsafeBufferPointer { qp in
                     attended.data.withUnsafeMutableBufferPointer { op in
                         let queries = qp.baseAddress!, out = op.baseAddress!
                         let work = { (head: Int) in
                             let d = self.dtHead(forHead: head)
-                            self.attend(queries: queries, row: b * T, tokens: T, head: head, store: stores[d],
-                                        kept: kept[d], into: out, backend: backend)
+                            if let schedule = schedules[d] {
+                                self.attendStreaming(queries: queries, row: b * T, tokens: T, head: head, store: stores[d],
+                                                     schedule: schedule, into: out, backend: backend)
+                            } else {
+                                self.attend(queries: queries, row: b * T, tokens: T, head: head, store: stores[d],
+                                            kept: kept[d], into: out, backend: backend)
+                            }
                         }
                         if T > 1 { backend.pool.parallel(parts: H, work) } else { for head in 0..<H { work(head) } }
                     }

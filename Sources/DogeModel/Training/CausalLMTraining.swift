@@ -34,6 +34,9 @@ extension DogeForCausalLM {
     /// with num_items_in_batch, and auxLossScale = router_aux_loss_coef.
     public func accumulateGradients(ids: [[Int]], labels: [[Int]], lossScale: Float, auxLossScale: Float = 0,
                                     into grads: DogeForCausalLM, backend: ComputeBackend = .shared) throws -> TrainingLoss {
+        if weightStorage != WeightStorage.f32.rawValue {
+            throw ModelError.invalidInput("training needs float32 weights, but this model holds its matrices as \(weightStorage); load it with DogeForCausalLM(directory:loading: .float32)")
+        }
         let B = ids.count
         guard let T = ids.first?.count, T > 0, ids.allSatisfy({ $0.count == T }) else {
             throw ModelError.invalidInput("training batch must be non-empty rows of one length")

@@ -121,6 +121,8 @@ public struct TrainedTokenizer: Sendable {
             let temporary = directory.appendingPathComponent(".\(name).\(ProcessInfo.processInfo.processIdentifier).tmp")
             do {
                 try data.write(to: temporary)
+                let fd = open(temporary.path, O_RDONLY)
+                if fd >= 0 { fsync(fd); close(fd) }
                 guard rename(temporary.path, target.path) == 0 else {
                     throw TokenizerTrainingError.cannotWrite(path: target.path, reason: String(cString: strerror(errno)))
                 }
