@@ -19,6 +19,14 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // Hot SIMD kernels in C: per-function target attributes + run-time CPU dispatch, no build flags.
@@ -31,6 +39,21 @@ let package = Package(
         .target(name: "DogeTokenizers", dependencies: ["DogeJinja", "DogeJSON"]),
         .target(name: "DogeGeneration", dependencies: ["DogeModel", "DogeTokenizers"]),
         .target(name: "DogeTraining", dependencies: ["DogeModel", "DogeTokenizers", .product(name: "Yams", package: "Yams")]),
+        // `doge serve`: the OpenAI-compatible HTTP server, its chat page and conversation store.
+        .target(
+            name: "DogeServer",
+            dependencies: [
+                "DogeModel", "DogeTokenizers", "DogeGeneration", "DogeJSON",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
         // Hugging Face Hub names: the cache layout and downloads.
         .target(name: "CDogeHub"),
         .target(name: "DogeHub", dependencies: ["CDogeHub", "DogeJSON"]),
@@ -40,7 +63,7 @@ let package = Package(
             name: "doge",
             dependencies: [
                 "DogeKernels", "DogeModel", "DogeTokenizers", "DogeJinja", "DogeGeneration", "DogeTraining", "DogeHub",
-                "DogePostTraining", "DogeEval",
+                "DogePostTraining", "DogeEval", "DogeServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -51,6 +74,10 @@ let package = Package(
         .testTarget(name: "DogeJinjaTests", dependencies: ["DogeJinja"], exclude: ["Fixtures"]),
         .testTarget(name: "DogeGenerationTests", dependencies: ["DogeGeneration"], exclude: ["Fixtures"]),
         .testTarget(name: "DogeTrainingTests", dependencies: ["DogeTraining"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "DogeServerTests",
+            dependencies: ["DogeServer", .product(name: "HummingbirdTesting", package: "hummingbird")]
+        ),
         .testTarget(name: "DogeHubTests", dependencies: ["DogeHub", "DogeModel"]),
         .testTarget(name: "DogePostTrainingTests", dependencies: ["DogePostTraining"], exclude: ["Fixtures"]),
         .testTarget(name: "DogeEvalTests", dependencies: ["DogeEval", "DogeJinja"], exclude: ["Fixtures"]),

@@ -26,9 +26,16 @@ public enum LogitsProcessors {
     /// `TopKLogitsWarper`: keeps every score ≥ the k-th largest (ties at the cutoff stay).
     public static func topK(_ scores: inout [Float], _ k: Int) {
         guard k > 0, k < scores.count else { return }
-        var sorted = scores
-        sorted.sort(by: >)
-        let cutoff = sorted[k - 1]
+        // The k largest values, kept sorted descending (a pass over the vocabulary, no full sort).
+        var best: [Float] = []
+        best.reserveCapacity(k + 1)
+        for x in scores where best.count < k || x > best[k - 1] {
+            var at = best.count
+            while at > 0 && best[at - 1] < x { at -= 1 }
+            best.insert(x, at: at)
+            if best.count > k { best.removeLast() }
+        }
+        let cutoff = best[k - 1]
         for i in scores.indices where scores[i] < cutoff { scores[i] = -.infinity }
     }
 
@@ -36,7 +43,11 @@ public enum LogitsProcessors {
     /// ≤ 1 − p, always keeping the most likely one.
     public static func topP(_ scores: inout [Float], _ p: Float) {
         guard p < 1 else { return }
-        let order = scores.indices.sorted { scores[$0] != scores[$1] ? scores[$0] < scores[$1] : $0 < $1 }
+        // Entries already at -inf (after top-k) have probability 0: they change no cumulative sum
+        // and stay removed, so only the finite ones need sorting. The same result, far fewer sorted.
+        let finite = scores.indices.filter { scores[$0] > -.infinity }
+        guard !finite.isEmpty else { return }
+        let order = finite.sorted { scores[$0] != scores[$1] ? scores[$0] < scores[$1] : $0 < $1 }
         let probabilities = softmax(order.map { scores[$0] })
         var cumulative: Float = 0
         for (rank, index) in order.enumerated() {

@@ -202,15 +202,15 @@ public final class TextGenerator: @unchecked Sendable {
 }
 
 /// Finds stop strings in streamed text, holding back any tail that could still become one.
-struct StopStringMatcher {
-    let stops: [String]
+public struct StopStringMatcher: Sendable {
+    public let stops: [String]
     private var held = ""
 
-    init(_ stops: [String]) { self.stops = stops }
+    public init(_ stops: [String]) { self.stops = stops }
 
     /// Returns the text safe to emit now, and whether a stop string was found (the text before
     /// it is emitted, the stop string and anything after are dropped).
-    mutating func feed(_ piece: String) -> (String, Bool) {
+    public mutating func feed(_ piece: String) -> (String, Bool) {
         guard !stops.isEmpty else { return (piece, false) }
         held += piece
         if let cut = stops.compactMap({ held.range(of: $0)?.lowerBound }).min() {
@@ -232,7 +232,7 @@ struct StopStringMatcher {
         return (out, false)
     }
 
-    mutating func finish(_ piece: String) -> String {
+    public mutating func finish(_ piece: String) -> String {
         let (out, stopped) = feed(piece)
         if stopped { return out }
         defer { held = "" }

@@ -16,6 +16,9 @@ struct BenchCommand: ParsableCommand {
             (median of 20 runs after 3 warm-ups) -> prefill_tok_s
               doge bench doge-20m decode       16-token prompt, 128 greedy tokens with the cache, batch 1 \
             (median of 5 runs after a warm-up) -> decode_tok_s
+              doge bench doge-20m decode --batch 16   16 sequences (16-token prompts, 128 greedy tokens each) \
+            decoded together by the continuous-batching engine, one batched forward per step \
+            (median of 3 runs) -> aggregate decode_tok_s
               doge bench doge-60m decode --dtype bf16     the same with the matrices held as BF16 \
             (random weights rounded to BF16); --quantize q8_0|q4_0 holds them quantized
               doge bench doge-20m decode-long  16,384 greedy tokens with keep_window_size 2048: ms per token \
@@ -56,6 +59,9 @@ struct BenchCommand: ParsableCommand {
     @Argument(help: "Workload: \(Mode.allCases.map(\.rawValue).joined(separator: ", ")).")
     var mode: Mode
 
+    @Option(name: .long, help: "decode only: B sequences decoded together by the continuous-batching engine (BatchDecoder); decode_tok_s is then the aggregate over all B.")
+    var batch: Int?
+
     @Option(name: .long, help: "prefill-long: comma-separated prompt lengths (default 2048,4096,8192,16384).")
     var tokens: String?
 
@@ -65,6 +71,10 @@ struct BenchCommand: ParsableCommand {
     @OptionGroup var weights: WeightOptions
 
     func validate() throws {
+        if let batch {
+            guard mode == .decode else { throw ValidationError("--batch applies to the decode workload only") }
+            guard (1...512).contains(batch) else { throw ValidationError("--batch must be between 1 and 512, got \(batch)") }
+        }
         guard let d = WeightStorage(rawValue: dtype.lowercased()), !d.isQuantized else {
             throw ValidationError("--dtype \"\(dtype)\" is not one of f32, bf16, f16 (quantized types go through --quantize)")
         }
@@ -98,6 +108,20 @@ struct BenchCommand: ParsableCommand {
             for _ in 0..<3 { _ = try model.logits(ids: [ids], logitsToKeep: 1) }
             let times = try (0..<20).map { _ in try seconds { _ = try model.logits(ids: [ids], logitsToKeep: 1) } }
             result["prefill_tok_s"] = (512 / median(times) * 10).rounded() / 10
+        case .decode where batch != nil:
+            let b = batch!
+            let prompts = (0..<b).map { _ in (0..<16).map { _ in Int(rng.next() % UInt64(config.vocabSize)) } }
+            func run(_ tokens: Int) throws {
+                let decoder = BatchDecoder(model: model, capacity: b)
+                var c = GenerationConfig.greedy(maxNewTokens: tokens)
+                c.eosTokenIds = []
+                for p in prompts { _ = try decoder.add(prompt: p, config: c) }
+                while !decoder.isEmpty { _ = try decoder.step() }
+            }
+            try run(8)
+            let times = try (0..<3).map { _ in try seconds { try run(128) } }
+            result["batch"] = b
+            result["decode_tok_s"] = (Double(b * 128) / median(times) * 10).rounded() / 10
         case .decode:
             let prompt = (0..<16).map { _ in Int(rng.next() % UInt64(config.vocabSize)) }
             let generator = TokenGenerator(model: model)

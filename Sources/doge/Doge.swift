@@ -31,6 +31,7 @@ struct Doge: AsyncParsableCommand {
             EvalCommand.self,
             QuantizeCommand.self,
             DownloadCommand.self,
+            ServeCommand.self,
         ]
     )
 
