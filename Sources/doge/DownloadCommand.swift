@@ -45,7 +45,7 @@ struct DownloadCommand: ParsableCommand {
             throw HubError.offline(endpoint: environment["HF_ENDPOINT"] ?? "https://huggingface.co", reason: "HF_HUB_OFFLINE is set")
         }
         let downloader = HubDownloader(environment: environment)
-        let bar = ProgressBar(enabled: !quiet)
+        let bar = DownloadProgressBar(enabled: !quiet)
         let snapshot: URL
         do {
             snapshot = try downloader.download(repo: repo, revision: revision) { bar.update($0) }
@@ -62,7 +62,7 @@ struct DownloadCommand: ParsableCommand {
 }
 
 /// One line on stderr, redrawn at most 10 times a second: bar, percentage, MB done of total, speed, file.
-final class ProgressBar: @unchecked Sendable {
+final class DownloadProgressBar: @unchecked Sendable {
     private let enabled: Bool
     private let lock = NSLock()
     private var lastDraw: UInt64 = 0

@@ -74,7 +74,7 @@ struct EvalCommand: ParsableCommand {
         let selection = try perplexity == nil ? library().select(tasks!.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }) : nil
         let lm = try EvalModel(directory: directory, batchSize: batchSize)
         let loadSeconds = Date().timeIntervalSince(loadStart)
-        let bar = ProgressBar()
+        let bar = EvalProgressBar()
         if let file = perplexity {
             let docs = try EvalModel.perplexityDocuments(URL(fileURLWithPath: file), textField: textField)
             let r = try lm.perplexity(of: docs) { bar.update("perplexity", $0, $1, unit: "windows") }
@@ -141,7 +141,7 @@ struct EvalCommand: ParsableCommand {
 }
 
 /// A one-line progress bar with rate and ETA on stderr (redrawn in place on a terminal).
-final class ProgressBar {
+final class EvalProgressBar {
     private var started = Date()
     private var lastDraw = Date.distantPast
     private var label = ""
