@@ -1,9 +1,9 @@
 /// Streaming SHA-256 (FIPS 180-4): the Hub names an LFS file (weights) by the SHA-256 of its bytes.
-public struct SHA256Digest: Sendable {
+public struct SHA256Digest: Sendable, BlockDigest {
     private var h: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
         (0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19)
-    private var pending: [UInt8] = []
-    private var length: UInt64 = 0
+    fileprivate var pending: [UInt8] = []
+    fileprivate var length: UInt64 = 0
 
     public init() { pending.reserveCapacity(64) }
 
@@ -18,36 +18,17 @@ public struct SHA256Digest: Sendable {
         0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
     ]
 
-    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        length &+= UInt64(bytes.count)
-        var offset = 0
-        if !pending.isEmpty {
-            let take = min(64 - pending.count, bytes.count)
-            pending.append(contentsOf: bytes[0..<take])
-            offset = take
-            guard pending.count == 64 else { return }
-            pending.withUnsafeBytes { compress($0.baseAddress!) }
-            pending.removeAll(keepingCapacity: true)
-        }
-        while offset + 64 <= bytes.count {
-            compress(bytes.baseAddress! + offset)
-            offset += 64
-        }
-        pending.append(contentsOf: bytes[offset...])
-    }
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) { absorb(bytes) }
 
     public mutating func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
 
     /// The digest as 64 lowercase hex digits.
     public mutating func finalize() -> String {
-        let bits = length &* 8
-        var tail: [UInt8] = [0x80] + [UInt8](repeating: 0, count: (55 - Int(length % 64) + 64) % 64)
-        for i in (0..<8).reversed() { tail.append(UInt8(truncatingIfNeeded: bits >> (8 * UInt64(i)))) }
-        update(tail)
+        absorbPadding()
         return [h.0, h.1, h.2, h.3, h.4, h.5, h.6, h.7].map(hex32).joined()
     }
 
-    private mutating func compress(_ block: UnsafeRawPointer) {
+    fileprivate mutating func compress(_ block: UnsafeRawPointer) {
         h = withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
             for i in 0..<16 { w[i] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)) }
             for i in 16..<64 {
@@ -69,10 +50,10 @@ public struct SHA256Digest: Sendable {
 }
 
 /// Streaming SHA-1: the Hub names a non-LFS file by its git blob id, SHA-1 of "blob <size>\0" + bytes.
-public struct SHA1Digest: Sendable {
+public struct SHA1Digest: Sendable, BlockDigest {
     private var h: (UInt32, UInt32, UInt32, UInt32, UInt32) = (0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0)
-    private var pending: [UInt8] = []
-    private var length: UInt64 = 0
+    fileprivate var pending: [UInt8] = []
+    fileprivate var length: UInt64 = 0
 
     public init() {}
 
@@ -83,36 +64,17 @@ public struct SHA1Digest: Sendable {
         return d
     }
 
-    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        length &+= UInt64(bytes.count)
-        var offset = 0
-        if !pending.isEmpty {
-            let take = min(64 - pending.count, bytes.count)
-            pending.append(contentsOf: bytes[0..<take])
-            offset = take
-            guard pending.count == 64 else { return }
-            pending.withUnsafeBytes { compress($0.baseAddress!) }
-            pending.removeAll(keepingCapacity: true)
-        }
-        while offset + 64 <= bytes.count {
-            compress(bytes.baseAddress! + offset)
-            offset += 64
-        }
-        pending.append(contentsOf: bytes[offset...])
-    }
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) { absorb(bytes) }
 
     public mutating func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
 
     /// The digest as 40 lowercase hex digits.
     public mutating func finalize() -> String {
-        let bits = length &* 8
-        var tail: [UInt8] = [0x80] + [UInt8](repeating: 0, count: (55 - Int(length % 64) + 64) % 64)
-        for i in (0..<8).reversed() { tail.append(UInt8(truncatingIfNeeded: bits >> (8 * UInt64(i)))) }
-        update(tail)
+        absorbPadding()
         return [h.0, h.1, h.2, h.3, h.4].map(hex32).joined()
     }
 
-    private mutating func compress(_ block: UnsafeRawPointer) {
+    fileprivate mutating func compress(_ block: UnsafeRawPointer) {
         h = withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 80) { w in
             for i in 0..<16 { w[i] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)) }
             for i in 16..<80 { w[i] = rotl(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1) }
@@ -138,4 +100,41 @@ public struct SHA1Digest: Sendable {
 private func hex32(_ x: UInt32) -> String {
     let s = String(x, radix: 16)
     return String(repeating: "0", count: 8 - s.count) + s
+}
+
+/// What SHA-256 and SHA-1 share: 64-byte blocks fed to a compression function, and the same
+/// length padding (Merkle–Damgård, big-endian bit count).
+private protocol BlockDigest {
+    var pending: [UInt8] { get set }
+    var length: UInt64 { get set }
+    mutating func compress(_ block: UnsafeRawPointer)
+}
+
+extension BlockDigest {
+    mutating func absorb(_ bytes: UnsafeRawBufferPointer) {
+        length &+= UInt64(bytes.count)
+        var offset = 0
+        if !pending.isEmpty {
+            let take = min(64 - pending.count, bytes.count)
+            pending.append(contentsOf: bytes[0..<take])
+            offset = take
+            guard pending.count == 64 else { return }
+            let block = pending
+            block.withUnsafeBytes { compress($0.baseAddress!) }
+            pending.removeAll(keepingCapacity: true)
+        }
+        while offset + 64 <= bytes.count {
+            compress(bytes.baseAddress! + offset)
+            offset += 64
+        }
+        pending.append(contentsOf: bytes[offset...])
+    }
+
+    /// 0x80, zeros to 56 mod 64, then the message length in bits.
+    mutating func absorbPadding() {
+        let bits = length &* 8
+        var tail: [UInt8] = [0x80] + [UInt8](repeating: 0, count: (55 - Int(length % 64) + 64) % 64)
+        for i in (0..<8).reversed() { tail.append(UInt8(truncatingIfNeeded: bits >> (8 * UInt64(i)))) }
+        tail.withUnsafeBytes { absorb($0) }
+    }
 }
