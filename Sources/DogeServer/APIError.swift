@@ -1,9 +1,10 @@
 import Foundation
-import Hummingbird
+import HTTPTypes
 
 /// An error in OpenAI's shape: `{"error":{"message","type","param","code"}}`, which the official
 /// client turns into BadRequestError, AuthenticationError, … by status.
-public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
+/// Hummingbird-free (HTTPTypes only), so request decoding builds without the server (scripts/fuzz).
+public struct APIError: Error, CustomStringConvertible {
     public var status: HTTPResponse.Status
     public var message: String
     public var type: String
@@ -42,40 +43,5 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
 
     var body: [String: Any] {
         ["error": ["message": message, "type": type, "param": param as Any? ?? NSNull(), "code": code as Any? ?? NSNull()]]
-    }
-
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
-        var fields = headers
-        fields[.contentType] = "application/json"
-        let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
-        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
-    }
-
-    /// Any error a handler or Hummingbird throws, in OpenAI's shape.
-    static func from(_ error: Error, path: String) -> APIError {
-        if let e = error as? APIError { return e }
-        if let e = error as? HTTPError {
-            switch e.status {
-            case .notFound: return .notFound(path)
-            case .contentTooLarge:
-                return APIError(status: .contentTooLarge, message: "the request body is larger than the server's limit",
-                                type: "invalid_request_error", code: "request_too_large")
-            case .badRequest: return .invalid(e.body ?? "bad request")
-            default:
-                return APIError(status: e.status, message: e.body ?? e.status.reasonPhrase, type: "invalid_request_error")
-            }
-        }
-        return APIError(status: .internalServerError, message: "\(error)", type: "server_error")
-    }
-}
-
-/// Puts every error, Hummingbird's own (404, 413 …) included, into OpenAI's shape.
-struct OpenAIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        do {
-            return try await next(request, context)
-        } catch {
-            throw APIError.from(error, path: request.uri.path)
-        }
     }
 }

@@ -15,12 +15,6 @@ func jsonResponse(_ object: Any, status: HTTPResponse.Status = .ok) -> Response 
     Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: jsonBuffer(object)))
 }
 
-/// One prompt of a request, ready for the engine.
-struct PreparedPrompt {
-    var ids: [Int]
-    var text: String
-}
-
 /// What a whole choice came to.
 struct ChoiceResult {
     var text = ""
@@ -69,44 +63,6 @@ extension DogeServer {
                          "hidden_size": c.hiddenSize, "slots": options.parallel]]
     }
 
-    /// Turns a request's `messages` or `prompt` into token ids, with the context-length check.
-    func preparePrompts(_ f: RequestFields, chat: Bool) throws -> [PreparedPrompt] {
-        let tokenizer = generator.tokenizer
-        var prompts: [PreparedPrompt] = []
-        if chat {
-            let messages = try MessageParser.parse(f.value("messages"))
-            let values: [JinjaValue] = messages.map { .object([("role", .string($0.role)), ("content", .string($0.content))]) }
-            do {
-                let text = try tokenizer.applyChatTemplate(messages: values, addGenerationPrompt: true)
-                prompts = [PreparedPrompt(ids: tokenizer.encode(text, addSpecialTokens: false), text: text)]
-            } catch {
-                throw APIError.invalid("the chat template rejected the messages: \(error)", param: "messages")
-            }
-        } else {
-            for item in try PromptParser.parse(f.value("prompt")) {
-                switch item {
-                case .text(let s):
-                    guard !s.isEmpty else { throw APIError.outOfRange("prompt", "must not be an empty string") }
-                    prompts.append(PreparedPrompt(ids: tokenizer.encode(s), text: s))
-                case .ids(let ids):
-                    guard !ids.isEmpty else { throw APIError.outOfRange("prompt", "must not be an empty list of token ids") }
-                    let vocab = generator.model.config.vocabSize
-                    if let bad = ids.first(where: { $0 < 0 || $0 >= vocab }) {
-                        throw APIError.outOfRange("prompt", "holds token id \(bad), outside the vocabulary (0..<\(vocab))")
-                    }
-                    prompts.append(PreparedPrompt(ids: ids, text: (try? tokenizer.decode(ids)) ?? ""))
-                }
-            }
-        }
-        let limit = TokenGenerator(model: generator.model).maxPromptTokens
-        for p in prompts where p.ids.count > limit {
-            throw APIError.invalid("the prompt has \(p.ids.count) tokens but this model's context is \(limit) tokens; shorten it",
-                                   param: chat ? "messages" : "prompt", code: "context_length_exceeded")
-        }
-        guard !prompts.isEmpty, prompts.allSatisfy({ !$0.ids.isEmpty }) else { throw APIError.invalid("the prompt is empty", param: "prompt") }
-        return prompts
-    }
-
     /// A completion request. Its body is read under Hummingbird's inbound-close watch, so a client
     /// that goes away cancels the generation; the connection then closes, which the response says.
     func complete(_ request: Request, _ context: DogeRequestContext, chat: Bool) async throws -> Response {
@@ -122,27 +78,9 @@ extension DogeServer {
 
     private func watchedCompletion(_ request: Request, _ context: DogeRequestContext, chat: Bool) async throws -> Response {
         try await request.body.consumeWithCancellationOnInboundClose { body in
-            let f = try RequestFields(try await self.readBody(body))
-            let sampling = try SamplingRequest(f, defaults: self.generator.defaults, slots: self.engine.slots)
-            let prompts = try self.preparePrompts(f, chat: chat)
-            var topLogprobs: Int?
-            var echo = false
-            if chat {
-                let top = try f.int("top_logprobs")
-                if let top, !(0...20).contains(top) { throw APIError.outOfRange("top_logprobs", "must be between 0 and 20, got \(top)") }
-                if try f.bool("logprobs") == true { topLogprobs = top ?? 0 } else if top != nil {
-                    throw APIError.invalid("'top_logprobs' needs 'logprobs': true", param: "top_logprobs")
-                }
-            } else {
-                if let lp = try f.int("logprobs") {
-                    guard (0...20).contains(lp) else { throw APIError.outOfRange("logprobs", "must be between 0 and 20, got \(lp)") }
-                    topLogprobs = lp
-                }
-                echo = try f.bool("echo") ?? false
-                if echo && topLogprobs != nil {
-                    throw APIError.invalid("'echo' together with 'logprobs' (log-probabilities of the prompt) is not supported", param: "echo")
-                }
-            }
+            let request = try CompletionRequest(body: try await self.readBody(body), chat: chat, tokenizer: self.generator.tokenizer,
+                                                limits: self.requestLimits)
+            let (sampling, prompts, topLogprobs, echo) = (request.sampling, request.prompts, request.topLogprobs, request.echo)
             let channel = context.channel
             let jobs = prompts.map {
                 GenerationJob(promptIds: $0.ids, configs: sampling.configs, topLogprobs: topLogprobs,

@@ -78,7 +78,8 @@ struct SamplingRequest {
         }
         if let t = try f.double("temperature") {
             guard t >= 0 && t <= 2 else { throw APIError.outOfRange("temperature", "must be between 0 and 2, got \(t)") }
-            if t == 0 { c.doSample = false } else { c.doSample = true; c.temperature = Float(t) }
+            // Below 1e-5 is greedy, as vLLM (_SAMPLING_EPS): logits divided by a tinier one overflow Float.
+            if t < 1e-5 { c.doSample = false } else { c.doSample = true; c.temperature = Float(t) }
         }
         if let p = try f.double("top_p") {
             guard p > 0 && p <= 1 else { throw APIError.outOfRange("top_p", "must be in (0, 1], got \(p)") }
@@ -128,7 +129,11 @@ struct SamplingRequest {
             }
         default: throw APIError.wrongType("stream_options", expected: "an object")
         }
-        do { try c.validate() } catch let e as GenerationError { throw APIError.invalid(e.description) }
+        do { try c.validate() } catch let e as GenerationError {
+            // e.g. a temperature so small that it is 0 as a Float.
+            if case .invalidSetting(let name, _) = e { throw APIError.invalid(e.description, param: name, code: "invalid_value") }
+            throw APIError.invalid(e.description)
+        }
         config = c
     }
 

@@ -56,6 +56,8 @@ public final class DogeServer: Sendable {
     let metrics: ServerMetrics
     let logger: Logger
     let created = Int(Date().timeIntervalSince1970)
+    /// What completion requests are checked against (RequestDecoding.swift).
+    let requestLimits: RequestLimits
 
     public init(generator: TextGenerator, options: ServerOptions, logger: Logger = Logger(label: "doge.serve")) throws {
         self.options = options
@@ -63,6 +65,9 @@ public final class DogeServer: Sendable {
         engine = InferenceEngine(generator: generator, slots: options.parallel, queueLimit: options.queueLimit)
         store = try ConversationStore(path: options.databasePath)
         metrics = ServerMetrics()
+        requestLimits = RequestLimits(defaults: generator.defaults, slots: options.parallel, vocabSize: generator.model.config.vocabSize,
+                                      maxPromptTokens: TokenGenerator(model: generator.model).maxPromptTokens,
+                                      maxTokenBytes: generator.tokenizer.maxTokenBytes)
         let metrics = self.metrics
         engine.onStep = { tokens, seconds in metrics.step(tokens: tokens, seconds: seconds) }
         engine.start()

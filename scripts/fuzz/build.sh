@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer harnesses (scripts/fuzz/Harnesses) into .build/fuzz/doge-fuzz with the
 # Swift toolchain's -sanitize=fuzzer,address: every module a harness reaches (DogeJSON, DogeJinja,
-# DogeTokenizers, DogeKernels/CDogeKernels, DogeModel, Yams, DogeTraining) is compiled here with
+# DogeTokenizers, DogeKernels/CDogeKernels, DogeModel, Yams, DogeTraining, HTTPTypes, DogeGeneration and
+# the Hummingbird-free request decoding of DogeServer) is compiled here with
 # coverage and AddressSanitizer, in dependency order, one whole-module object each. Package.swift
 # is untouched. Rebuilds only when a source is newer than the binary.
 #
@@ -12,7 +13,9 @@ OUT=$PWD/.build/fuzz
 BIN=$OUT/doge-fuzz
 mkdir -p "$OUT/modulemaps/CDogeKernels"
 YAMS=.build/checkouts/Yams/Sources
-[[ -d $YAMS ]] || swift package resolve >&2
+HTTPTYPES=.build/checkouts/swift-http-types/Sources/HTTPTypes
+[[ -d $YAMS && -d $HTTPTYPES ]] || swift package resolve >&2
+SERVER_DECODING=(Sources/DogeServer/APIError.swift Sources/DogeServer/Requests.swift Sources/DogeServer/RequestDecoding.swift)
 if [[ -x $BIN ]] && [[ -z $(find Sources scripts/fuzz/Harnesses -newer "$BIN" -name '*.swift' -o -newer "$BIN" -name '*.c' -o -newer "$BIN" -name '*.h' | head -1) ]]; then
     exit 0
 fi
@@ -22,6 +25,7 @@ SWIFTC=(swiftc -O -wmo -parse-as-library -g "${SAN[@]}" -I "$OUT" -I "$OUT/modul
 CFLAGS=(-O2 -g -fsanitize=address,fuzzer-no-link -fPIC)
 
 DIRTY=0  # once a module is rebuilt, every later one (they are built in dependency order) is too
+KERNELS_CHANGED=0  # CDogeKernels rebuilt: DogeKernels and every later module are too (not DogeJSON, Yams)
 say() { printf 'fuzz build: %s\n' "$*" >&2; }
 c_objects() {  # NAME SRCDIR [flags]: compiles every .c under SRCDIR
     local name=$1 dir=$2; shift 2
@@ -31,12 +35,13 @@ c_objects() {  # NAME SRCDIR [flags]: compiles every .c under SRCDIR
 }
 swift_module() {  # NAME SOURCES...: skipped when its object is newer than its sources
     local name=$1; shift
+    [[ $name == DogeKernels ]] && (( KERNELS_CHANGED )) && DIRTY=1
     if (( ! DIRTY )) && [[ -f $OUT/$name.o ]] && [[ -z $(find "$@" -newer "$OUT/$name.o" | head -1) ]]; then
         return
     fi
     DIRTY=1
     say "$name"
-    "${SWIFTC[@]}" -module-name "$name" -emit-module -emit-module-path "$OUT/$name.swiftmodule" -c "$@" -o "$OUT/$name.o.tmp"
+    "${SWIFTC[@]}" ${EXTRA_FLAGS:-} -module-name "$name" -emit-module -emit-module-path "$OUT/$name.swiftmodule" -c "$@" -o "$OUT/$name.o.tmp"
     mv "$OUT/$name.o.tmp" "$OUT/$name.o"
 }
 
@@ -48,7 +53,7 @@ MAP
 c_objects CDogeKernels Sources/CDogeKernels -ISources/CDogeKernels/include
 say CYaml
 c_objects CYaml "$YAMS/CYaml/src" -I"$YAMS/CYaml/include" -DYAML_DECLARE_EXPORT
-DIRTY=1
+KERNELS_CHANGED=1
 fi
 # Dependency order, slowest-changing first (a change rebuilds its module and every later one).
 swift_module DogeJSON Sources/DogeJSON/*.swift
@@ -58,6 +63,10 @@ swift_module DogeModel $(find Sources/DogeModel -name '*.swift')
 swift_module DogeJinja Sources/DogeJinja/*.swift
 swift_module DogeTokenizers $(find Sources/DogeTokenizers -name '*.swift')
 swift_module DogeTraining Sources/DogeTraining/*.swift
+swift_module HTTPTypes "$HTTPTYPES"/*.swift
+swift_module DogeGeneration Sources/DogeGeneration/*.swift
+# Only the server's request decoding (no Hummingbird): the files that import neither it nor NIO.
+EXTRA_FLAGS=-enable-testing swift_module DogeServer "${SERVER_DECODING[@]}"
 say "harnesses"
 (cd "$OUT" && "${SWIFTC[@]}" -module-name DogeFuzz "$OLDPWD"/scripts/fuzz/Harnesses/*.swift ./*.o -o "$BIN.tmp")
 mv "$BIN.tmp" "$BIN"

@@ -11,7 +11,7 @@
 # DOGE_FUZZ_TARGET=TARGET .build/fuzz/doge-fuzz FILE). The last line says how many inputs ran.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-TARGETS=(json safetensors config tokenizer-json tokenizer-encode jinja recipe)
+TARGETS=(json safetensors config tokenizer-json tokenizer-encode jinja recipe server-request)
 if [[ ${1:-} == --list ]]; then printf '%s\n' "${TARGETS[@]}"; exit 0; fi
 if [[ $# -ne 2 ]] || [[ ! " ${TARGETS[*]} " == *" $1 "* ]]; then
     echo "usage: scripts/fuzz/run.sh TARGET SECONDS | --list   (targets: ${TARGETS[*]})" >&2

@@ -12,6 +12,7 @@ let targets: [String: (Data) -> Void] = [
     "tokenizer-encode": fuzzTokenizerEncode,
     "jinja": fuzzJinja,
     "recipe": fuzzRecipe,
+    "server-request": fuzzServerRequest,
 ]
 
 nonisolated(unsafe) let selected: (Data) -> Void = {
