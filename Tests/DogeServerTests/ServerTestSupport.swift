@@ -28,6 +28,22 @@ func withServer(_ configure: (inout ServerOptions) -> Void = { _ in },
     try await server.makeApplication().test(.live) { client in try await body(client, server) }
 }
 
+extension TestClient.Configuration {
+    /// A read timeout for a loaded 2-core machine and sanitizer builds (ThreadSanitizer runs the
+    /// model ~10× slower), where HummingbirdTesting's 15 s default cuts off long generations.
+    static var patient: Self { .init(timeout: .seconds(180)) }
+}
+
+/// Busy slots once the engine has published its last step: a reply can reach the client just
+/// before the engine thread updates its status, so tests wait (up to 5 s) instead of racing it.
+func busySlotsWhenSettled(_ server: DogeServer) async throws -> Int {
+    let start = ContinuousClock.now
+    while server.engine.currentStatus.busySlots != 0 && ContinuousClock.now - start < .seconds(5) {
+        try await Task.sleep(for: .milliseconds(5))
+    }
+    return server.engine.currentStatus.busySlots
+}
+
 func json(_ object: Any) -> ByteBuffer {
     ByteBuffer(bytes: try! JSONSerialization.data(withJSONObject: object))
 }
@@ -58,7 +74,7 @@ struct Reply: Sendable {
 extension TestClientProtocol {
     /// One request on a new connection (completion routes close theirs after answering).
     func send(_ uri: String, method: HTTPRequest.Method, headers: HTTPFields = [:], body: ByteBuffer? = nil) async throws -> Reply {
-        try await TestClient.withClient(host: "127.0.0.1", port: port!) { c in
+        try await TestClient.withClient(host: "127.0.0.1", port: port!, configuration: .patient) { c in
             let r = try await c.execute(TestClient.Request(uri, method: method, headers: headers, body: body))
             return Reply(status: r.status, headers: r.headers, body: r.body ?? ByteBuffer())
         }
