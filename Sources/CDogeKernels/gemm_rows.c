@@ -127,14 +127,130 @@ static long block_rows(long row_bytes) {
     return rows < 16 ? 16 : rows;
 }
 
+#if defined(__x86_64__)
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+// The reductions of gemv.c's sgemv_avx2, operation for operation.
+static inline __m128 hsum4x8_avx2(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
+    __m256 t = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+    return _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
+}
+
+static inline float hsum8_avx2(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+}
+
+// Two rows of W against MB rows of A with sgemv_avx2's chains (per 16 columns: the first 8 into
+// a, the next 8 into b; a lone 8 and the masked tail into a); out[j][r] = a + b. Sixteen ymm
+// registers hold 2 × 2 × MB accumulators, so two rows of W (not the GEMV's four) per pass.
+static inline __attribute__((always_inline)) void rows2_avx2(const int MB, long k, const float *w, long ldw, const float *x,
+                                                             long ldx, __m256i tm, __m256 out[3][2]) {
+    const float *r0 = w, *r1 = w + ldw;
+    __m256 a[3][2], b[3][2];
+#pragma clang loop unroll(full)
+    for (int j = 0; j < MB; j++) a[j][0] = a[j][1] = b[j][0] = b[j][1] = _mm256_setzero_ps();
+    long p = 0;
+    for (; p + 16 <= k; p += 16) {
+        __m256 w0 = _mm256_loadu_ps(r0 + p), w1 = _mm256_loadu_ps(r1 + p);
+#pragma clang loop unroll(full)
+        for (int j = 0; j < MB; j++) {
+            __m256 xv = _mm256_loadu_ps(x + j * ldx + p);
+            a[j][0] = _mm256_fmadd_ps(w0, xv, a[j][0]); a[j][1] = _mm256_fmadd_ps(w1, xv, a[j][1]);
+        }
+        w0 = _mm256_loadu_ps(r0 + p + 8); w1 = _mm256_loadu_ps(r1 + p + 8);
+#pragma clang loop unroll(full)
+        for (int j = 0; j < MB; j++) {
+            __m256 xv = _mm256_loadu_ps(x + j * ldx + p + 8);
+            b[j][0] = _mm256_fmadd_ps(w0, xv, b[j][0]); b[j][1] = _mm256_fmadd_ps(w1, xv, b[j][1]);
+        }
+    }
+    if (p + 8 <= k) {
+        __m256 w0 = _mm256_loadu_ps(r0 + p), w1 = _mm256_loadu_ps(r1 + p);
+#pragma clang loop unroll(full)
+        for (int j = 0; j < MB; j++) {
+            __m256 xv = _mm256_loadu_ps(x + j * ldx + p);
+            a[j][0] = _mm256_fmadd_ps(w0, xv, a[j][0]); a[j][1] = _mm256_fmadd_ps(w1, xv, a[j][1]);
+        }
+        p += 8;
+    }
+    if (p < k) {
+        __m256 w0 = _mm256_maskload_ps(r0 + p, tm), w1 = _mm256_maskload_ps(r1 + p, tm);
+#pragma clang loop unroll(full)
+        for (int j = 0; j < MB; j++) {
+            __m256 xv = _mm256_maskload_ps(x + j * ldx + p, tm);
+            a[j][0] = _mm256_fmadd_ps(w0, xv, a[j][0]); a[j][1] = _mm256_fmadd_ps(w1, xv, a[j][1]);
+        }
+    }
+#pragma clang loop unroll(full)
+    for (int j = 0; j < MB; j++) { out[j][0] = _mm256_add_ps(a[j][0], b[j][0]); out[j][1] = _mm256_add_ps(a[j][1], b[j][1]); }
+}
+
+static inline __attribute__((always_inline)) void rows4_avx2(const int MB, long k, float alpha, const float *w, long ldw,
+                                                             const float *x, long ldx, float beta, float *y, long ldy,
+                                                             __m256i tm) {
+    __m256 lo[3][2], hi[3][2];
+    rows2_avx2(MB, k, w, ldw, x, ldx, tm, lo);
+    rows2_avx2(MB, k, w + 2 * ldw, ldw, x, ldx, tm, hi);
+#pragma clang loop unroll(full)
+    for (int j = 0; j < MB; j++) {  // hsum4x8's lanes are per row: the GEMV's 4-row bits
+        __m128 r = _mm_mul_ps(_mm_set1_ps(alpha), hsum4x8_avx2(lo[j][0], lo[j][1], hi[j][0], hi[j][1]));
+        if (beta != 0.0f) r = _mm_add_ps(r, _mm_mul_ps(_mm_set1_ps(beta), _mm_loadu_ps(y + j * ldy)));
+        _mm_storeu_ps(y + j * ldy, r);
+    }
+}
+
+static void sgemm_rows_avx2(long m, long n, long k, float alpha, const float *a, long lda, const float *w, long ldw,
+                            float beta, float *c, long ldc) {
+    __m256i tm = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(k & 7)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    long i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const float *wi = w + i * ldw;
+        long j = 0;
+        for (; j + 3 <= m; j += 3) rows4_avx2(3, k, alpha, wi, ldw, a + j * lda, lda, beta, c + j * ldc + i, ldc, tm);
+        if (m - j == 2) rows4_avx2(2, k, alpha, wi, ldw, a + j * lda, lda, beta, c + j * ldc + i, ldc, tm);
+        else if (m - j == 1) rows4_avx2(1, k, alpha, wi, ldw, a + j * lda, lda, beta, c + j * ldc + i, ldc, tm);
+    }
+    // The GEMV's lone rows: both chains, then hsum8.
+    for (; i < n; i++) {
+        const float *r0 = w + i * ldw;
+        for (long j = 0; j < m; j++) {
+            const float *x = a + j * lda;
+            __m256 a0 = _mm256_setzero_ps(), b0 = a0;
+            long p = 0;
+            for (; p + 16 <= k; p += 16) {
+                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(r0 + p), _mm256_loadu_ps(x + p), a0);
+                b0 = _mm256_fmadd_ps(_mm256_loadu_ps(r0 + p + 8), _mm256_loadu_ps(x + p + 8), b0);
+            }
+            for (; p + 8 <= k; p += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(r0 + p), _mm256_loadu_ps(x + p), a0);
+            if (p < k) a0 = _mm256_fmadd_ps(_mm256_maskload_ps(r0 + p, tm), _mm256_maskload_ps(x + p, tm), a0);
+            float dot = hsum8_avx2(_mm256_add_ps(a0, b0)), *yp = c + j * ldc + i;
+            *yp = beta == 0.0f ? alpha * dot : alpha * dot + beta * *yp;
+        }
+    }
+}
+#pragma clang attribute pop
+#endif
+
+static int rows_simd_available(int isa) {
+    return (isa < dk_isa() ? isa : dk_isa()) >= DK_ISA_AVX2;
+}
+
+// The SIMD kernel of the ISA level (capped by the CPU); 0 when there is none.
+static int rows_simd(int isa, long m, long n, long k, float alpha, const float *a, long lda, const float *w, long ldw,
+                     float beta, float *c, long ldc) {
+#if defined(__x86_64__)
+    if (isa > dk_isa()) isa = dk_isa();
+    if (isa >= DK_ISA_AVX512) { sgemm_rows_avx512(m, n, k, alpha, a, lda, w, ldw, beta, c, ldc); return 1; }
+    if (isa >= DK_ISA_AVX2) { sgemm_rows_avx2(m, n, k, alpha, a, lda, w, ldw, beta, c, ldc); return 1; }
+#endif
+    return 0;
+}
+
 // W rows [lo, hi) of the float32 product.
 static void sgemm_rows_range(const dk_sgemm_args *g, long lo, long hi) {
-#if defined(__x86_64__)
-    if ((g->isa < dk_isa() ? g->isa : dk_isa()) >= DK_ISA_AVX512) {
-        sgemm_rows_avx512(g->m, hi - lo, g->k, g->alpha, g->a, g->lda, g->b + lo * g->ldb, g->ldb, g->beta, g->c + lo, g->ldc);
+    if (rows_simd(g->isa, g->m, hi - lo, g->k, g->alpha, g->a, g->lda, g->b + lo * g->ldb, g->ldb, g->beta, g->c + lo, g->ldc))
         return;
-    }
-#endif
     long nb = block_rows(g->k * (long)sizeof(float));
     for (long i0 = lo; i0 < hi; i0 += nb) {
         long rows = hi - i0 < nb ? hi - i0 : nb;
@@ -165,20 +281,18 @@ void dk_wgemm_rows_job(void *ctx, int part, int nparts) {
     long lo, hi;
     if (!part_rows(g->w->rows, part, nparts, &lo, &hi)) return;
     long k = g->w->cols;
-#if defined(__x86_64__)
-    // AVX-512: 16 rows at a time widened exactly into float32, then the float32 kernel (the 16-bit
-    // GEMV gives the bits of the float32 GEMV on the widened matrix, so these are its bits too).
-    float *wide = (g->isa < dk_isa() ? g->isa : dk_isa()) >= DK_ISA_AVX512 ? malloc((size_t)(16 * k) * sizeof(float)) : NULL;
+    // 16 rows at a time widened exactly into float32, then the float32 kernel (the 16-bit GEMV
+    // gives the bits of the float32 GEMV on the widened matrix, so these are its bits too).
+    float *wide = rows_simd_available(g->isa) ? malloc((size_t)(16 * k) * sizeof(float)) : NULL;
     if (wide) {
         for (long i0 = lo; i0 < hi; i0 += 16) {
             long rows = hi - i0 < 16 ? hi - i0 : 16;
             for (long r = 0; r < rows; r++) dk_wmat_row(g->w, i0 + r, 0, k, wide + r * k);
-            sgemm_rows_avx512(g->m, rows, k, 1.0f, g->a, g->lda, wide, k, 0.0f, g->c + i0, g->ldc);
+            rows_simd(g->isa, g->m, rows, k, 1.0f, g->a, g->lda, wide, k, 0.0f, g->c + i0, g->ldc);
         }
         free(wide);
         return;
     }
-#endif
     long nb = block_rows(dk_wmat_row_bytes(g->w->type, k));
     for (long i0 = lo; i0 < hi; i0 += nb) {
         long i1 = hi - i0 < nb ? hi : i0 + nb;
