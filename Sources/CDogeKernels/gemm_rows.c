@@ -1,11 +1,13 @@
 // Products of a few rows against Linear weights, C[m, n] = A[m, k] · Wᵀ (a batched decode step:
 // one row per sequence). The packed GEMM would re-pack W (read it, write a copy, read the copy)
-// and pad m up to its 12-row tile; here W is walked in blocks small enough to stay in L1 while
-// every row of A runs the GEMV kernel over them, so W streams from memory once per call.
+// and pad m up to its 12-row tile; here each group of four W rows stays in L1 while every row of
+// A passes over it, so W streams from memory once per call, unpacked, and each W load feeds
+// several FMAs (AVX-512: four W rows × three A rows; AVX2: two × three).
 //
-// Each row of C is the GEMV kernel's result on a 16-row-aligned slice of W, exactly as a
-// single-row call computes it (dk_sgemv_job / dk_wgemv_job split at multiples of 16 too), so a
-// sequence decoded in a batch gets the bits it gets alone.
+// Each (W row, A row) pair keeps the GEMV kernel's own accumulation chains and reductions, and
+// rows are grouped in fours from 16-row-aligned starts as dk_sgemv_job / dk_wgemv_job split, so
+// every row of C has the bits a single-row call gives it: a sequence decoded in a batch gets
+// exactly the logits it gets alone.
 #include "CDogeKernels.h"
 #include <stdlib.h>
 #if defined(__x86_64__)

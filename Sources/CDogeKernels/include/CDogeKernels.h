@@ -79,9 +79,9 @@ void dk_sgemv_job(void *ctx, int part, int nparts);
 
 // ---- a few rows against Linear weights (batched decode) ---------------------------------------
 /// Pool job: C[m, n] = alpha·A[m, k]·Bᵀ + beta·C of a dk_sgemm_args with B = W [n, k] (transB;
-/// transA and cblas ignored), every row of C by the GEMV kernel over L1-sized blocks of W, so each
-/// row has the bits dk_sgemv_job gives it alone and W streams from memory once per call. Parts
-/// take whole 16-row units of W, as dk_sgemv_job.
+/// transA and cblas ignored), every row of C with the GEMV kernel's arithmetic, so each row has the
+/// bits dk_sgemv_job gives it alone, while W streams from memory once per call (gemm_rows.c).
+/// Parts take whole 16-row units of W, as dk_sgemv_job.
 void dk_sgemm_rows_job(void *ctx, int part, int nparts);
 
 // ---- memory --------------------------------------------------------------------------------
