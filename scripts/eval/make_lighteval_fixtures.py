@@ -10,7 +10,9 @@ max_length 2048: small-doge's settings less bf16), its prompt functions, few-sho
 evaluation/base/tasks.py (custom|arc, custom|mmlu, custom|openbook_qa, custom|trivia_qa) and
 lighteval's default_tasks (leaderboard|hellaswag, leaderboard|winogrande, lighteval|piqa). Only the
 data source is replaced (lighteval's hub download → the local JSON Lines files); the Pipeline
-class that glues these calls together is not used.
+class that glues these calls together is not used. Fixtures committed were made with lighteval 0.8.1,
+transformers 5.24.0, torch 2.15.0, datasets 5.2.0 (recorded in each file) and small-doge at commit
+0e305a7 (evaluation/base/tasks.py as of 5f08588, 2025-03-26).
 
     python3 -m venv --system-site-packages /tmp/le && /tmp/le/bin/pip install --no-deps lighteval==0.8.1 \
         && /tmp/le/bin/pip install pycountry aenum termcolor==2.3.0 colorlog latex2sympy2_extended
