@@ -44,8 +44,16 @@ public final class EvalModel: @unchecked Sendable {
 
     /// lm-eval's `loglikelihood` tokenization: the empty-context rule, else `_encode_pair`
     /// (trailing whitespace of the context moves to the continuation; continuation tokens are
-    /// `enc(ctx + cont)[len(enc(ctx)):]`).
-    public func encodePair(context: String, continuation: String) throws -> TokenRequest {
+    /// `enc(ctx + cont)[len(enc(ctx)):]`). lighteval's `tok_encode_pair` is the same but for two
+    /// edge cases: an empty context is the EOS token before `enc(cont)` (BOS included), and a
+    /// continuation that merges into the context's last token makes that token the continuation.
+    public func encodePair(context: String, continuation: String, style: TaskStyle = .lmEval) throws -> TokenRequest {
+        if context.isEmpty && style == .lighteval {
+            guard let eos = tokenizer.eosTokenID else { throw EvalError(.model, "\(directory.path): the tokenizer has no EOS token to condition an empty context on") }
+            let cont = encode(continuation)
+            guard !cont.isEmpty else { throw EvalError(.data, "an empty context with an empty continuation has nothing to score") }
+            return TokenRequest(context: [eos], continuation: cont)
+        }
         if context.isEmpty {
             let cont = tokenizer.encode(continuation, addSpecialTokens: false)
             guard let first = cont.first else { throw EvalError(.data, "an empty context with an empty continuation has nothing to score") }
@@ -59,12 +67,16 @@ public final class EvalModel: @unchecked Sendable {
         cont.insert(contentsOf: moved, at: cont.startIndex)
         let contextText = String(String.UnicodeScalarView(ctx)), continuationText = String(cont)
         let whole = encode(contextText + continuationText)
-        let contextTokens: [Int]
+        var contextTokens: [Int]
         if let last = lastContext, last.text == contextText { contextTokens = last.tokens } else {
             contextTokens = encode(contextText)
             lastContext = (contextText, contextTokens)
         }
-        let continuationTokens = Array(whole.dropFirst(contextTokens.count))
+        var continuationTokens = Array(whole.dropFirst(contextTokens.count))
+        if style == .lighteval, contextTokens.count == whole.count, let merged = whole.last {
+            contextTokens = Array(whole.dropLast())
+            continuationTokens = [merged]
+        }
         guard !continuationTokens.isEmpty else {
             throw EvalError(.data, "the continuation \(continuation.debugDescription) adds no tokens to its context (it merges into the context's last token)")
         }
@@ -103,7 +115,8 @@ public final class EvalModel: @unchecked Sendable {
     /// generation_config.json processors (a repetition penalty applies even when greedy) and its
     /// max_new_tokens, which transformers prefers over lm-eval's max_length; stops at EOS or
     /// once the text holds a stop string; the text is cut at the first stop string.
-    public func generate(_ context: String, until: [String], maxGenToks: Int?) throws -> String {
+    /// `exactMaxNewTokens` (lighteval, which passes max_new_tokens itself): `maxGenToks` wins.
+    public func generate(_ context: String, until: [String], maxGenToks: Int?, exactMaxNewTokens: Bool = false) throws -> String {
         let generationFile = directory.appendingPathComponent("generation_config.json")
         var config = try GenerationConfig.defaults(forModelAt: directory, config: model.config)
         var fileMaxNew: Int?
@@ -113,7 +126,7 @@ public final class EvalModel: @unchecked Sendable {
         }
         let maxGen = maxGenToks ?? 256
         config.doSample = false
-        config.maxNewTokens = fileMaxNew ?? maxGen
+        config.maxNewTokens = exactMaxNewTokens ? maxGen : fileMaxNew ?? maxGen
         var stops = until
         if let eos = tokenizer.eosTokenID, let eosText = try? tokenizer.decode([eos]), !stops.contains(eosText) { stops.append(eosText) }
         let limit = maxLength - maxGen

@@ -64,10 +64,19 @@ public final class Evaluator: @unchecked Sendable {
         let raw = try TaskData.load(dataDir: dataDir, task: task.name, split: split, purpose: "documents evaluated")
         let features = Set(raw[0].fields.keys.map(\.pythonString))
         let prompter = try TaskPrompter(config: task, features: features)
-        var docs = try raw.map { try prompter.process($0) }
+        let processed = try raw.map { try prompter.process($0) }
         // lm-eval's features are the processed dataset's columns (hellaswag's `choices`).
-        prompter.features = Set(docs[0].fields.keys.map(\.pythonString))
-        if let limit = options.limit { docs = Array(docs.prefix(limit)) }
+        prompter.features = Set(processed[0].fields.keys.map(\.pythonString))
+        // lighteval evaluates in the order of `random.Random(42).shuffle` and samples few-shot
+        // examples with that generator afterwards; lm-eval keeps the file order and uses Random(1234).
+        var order = Array(processed.indices)
+        var rnd = PythonRandom(seed: 1234)
+        if task.style == .lighteval {
+            rnd = PythonRandom(seed: 42)
+            rnd.shuffle(&order)
+        }
+        if let limit = options.limit { order = Array(order.prefix(limit)) }
+        let docs = order.map { processed[$0] }
         let shots = options.numFewshot ?? task.numFewshot ?? 0
         var pool: [Document]?
         var poolName = ""
@@ -80,8 +89,8 @@ public final class Evaluator: @unchecked Sendable {
             poolName = TaskData.file(dataDir: dataDir, task: task.name, split: fewshotSplit)?.path ?? fewshotSplit
         }
         var builder = try RequestBuilder(config: task, prompter: prompter, firstDoc: docs[0], numFewshot: shots,
-                                         fewshotPool: pool, poolName: poolName)
-        return try docs.enumerated().map { try builder.build(docId: $0.offset, doc: $0.element) }
+                                         fewshotPool: pool, poolName: poolName, rnd: rnd)
+        return try zip(order, docs).map { try builder.build(docId: $0.0, doc: $0.1) }
     }
 
     public func run(_ task: TaskConfig, options: EvalOptions, progress: (Int, Int) -> Void = { _, _ in }) throws -> TaskResult {
@@ -95,7 +104,7 @@ public final class Evaluator: @unchecked Sendable {
         case .multipleChoice, .loglikelihood:
             let groups = try requests.map { r in
                 try r.pairs.map { pair in
-                    do { return try lm.encodePair(context: pair.context, continuation: pair.continuation) } catch let e as EvalError {
+                    do { return try lm.encodePair(context: pair.context, continuation: pair.continuation, style: task.style) } catch let e as EvalError {
                         throw EvalError(.data, "\(task.name): \(r.doc.location): \(e.message)")
                     }
                 }
@@ -124,7 +133,8 @@ public final class Evaluator: @unchecked Sendable {
             var responses: [String] = []
             for (i, r) in requests.enumerated() {
                 let spec = task.generation!
-                responses.append(try lm.generate(r.generationContext ?? "", until: spec.until, maxGenToks: spec.maxGenToks))
+                responses.append(try lm.generate(r.generationContext ?? "", until: spec.until, maxGenToks: spec.maxGenToks,
+                                                 exactMaxNewTokens: task.style == .lighteval))
                 progress(i + 1, requests.count)
             }
             try score(generation: task, requests, responses, into: &result, options: options)
@@ -156,6 +166,8 @@ public final class Evaluator: @unchecked Sendable {
             let pred = argmax(lls)
             let predNorm = argmax(zip(lls, r.choices).map { $0 / Double($1.unicodeScalars.count) })
             let predBytes = argmax(zip(lls, r.choices).map { $0 / Double($1.utf8.count) })
+            // lighteval's LogProbCharNorm(ignore_first_space=True): a leading space is not counted.
+            let predNoSpace = argmax(zip(lls, r.choices).map { $0 / Double($1.unicodeScalars.count - ($1.hasPrefix(" ") ? 1 : 0)) })
             let golds: [Int]
             switch r.gold { case .index(let g): golds = [g]; case .indices(let g): golds = g; case .texts: golds = [] }
             var values: [(String, Double)] = []
@@ -165,6 +177,7 @@ public final class Evaluator: @unchecked Sendable {
                 case "acc": v = golds.contains(pred) ? 1 : 0
                 case "acc_norm": v = golds.contains(predNorm) ? 1 : 0
                 case "acc_bytes": v = golds.contains(predBytes) ? 1 : 0
+                case "acc_norm_nospace": v = golds.contains(predNoSpace) ? 1 : 0
                 default: v = golds.contains { $0 >= 0 && $0 < s.count && s[$0].isGreedy } ? 1 : 0   // exact_match
                 }
                 perMetric[m.name, default: []].append(v)
@@ -237,7 +250,7 @@ public final class Evaluator: @unchecked Sendable {
             guard case .texts(let golds) = r.gold else { continue }
             var values: [(String, Double)] = []
             for m in task.metrics {
-                let hit = try golds.contains { try Metrics.exactMatch(filtered, $0, m) }
+                let hit = try golds.contains { m.name == "qem" ? Metrics.quasiExactMatch(filtered, $0, m) : try Metrics.exactMatch(filtered, $0, m) }
                 perMetric[m.name, default: []].append(hit ? 1 : 0)
                 values.append((m.name, hit ? 1 : 0))
             }

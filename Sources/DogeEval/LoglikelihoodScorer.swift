@@ -85,14 +85,25 @@ public final class LoglikelihoodScorer: @unchecked Sendable {
                 for (i, request) in requests.enumerated() { prepared.append(PreparedGroup(index: g, slots: [i], requests: [request], prefix: 0)) }
             }
         }
-        // Longest first (as lm-eval), so padding within a batch stays small.
-        let order = prepared.indices.sorted { prepared[$0].cost > prepared[$1].cost }
+        // Documents sharing a long head (MMLU's description and five dev questions) form a family
+        // whose head is computed once per batch. Families stay together; longest first (as
+        // lm-eval), so padding within a batch stays small.
+        let family = shareContext ? Self.shareHeads(&prepared) : Array(prepared.indices)
+        var familyCost = [Int: Int]()
+        for (i, g) in prepared.enumerated() { familyCost[family[i]] = max(familyCost[family[i]] ?? 0, g.cost) }
+        let order = prepared.indices.sorted { a, b in
+            let (ca, cb) = (familyCost[family[a]]!, familyCost[family[b]]!)
+            if ca != cb { return ca > cb }
+            if family[a] != family[b] { return family[a] < family[b] }
+            return prepared[a].cost > prepared[b].cost
+        }
         var results = groups.map { Array(repeating: Scored(loglikelihood: 0, isGreedy: false), count: $0.count) }
         var filled = groups.map { Array(repeating: false, count: $0.count) }
         var done = 0
         var position = 0
         while position < order.count {
             var batch: [PreparedGroup] = []
+            var families = Set<Int>()
             var maxPrefix = 0, maxSuffix = 0, rows = 0
             while position < order.count {
                 let g = prepared[order[position]]
@@ -100,8 +111,10 @@ public final class LoglikelihoodScorer: @unchecked Sendable {
                 let p = max(maxPrefix, g.prefix)
                 let s = max(maxSuffix, g.requests.map { $0.input.count - g.prefix }.max()!)
                 let r = rows + g.requests.count
-                if !batch.isEmpty && (batch.count >= maxGroupsPerBatch || (batch.count + 1) * p > maxTokensPerBatch || r * s > maxTokensPerBatch) { break }
+                let prefixRows = families.count + (families.contains(family[order[position]]) ? 0 : 1)
+                if !batch.isEmpty && (batch.count >= maxGroupsPerBatch || prefixRows * p > maxTokensPerBatch || r * s > maxTokensPerBatch) { break }
                 batch.append(g); maxPrefix = p; maxSuffix = s; rows = r
+                families.insert(family[order[position]])
                 position += 1
             }
             let scores = try run(batch, prefixLength: maxPrefix, suffixLength: maxSuffix)
@@ -117,15 +130,58 @@ public final class LoglikelihoodScorer: @unchecked Sendable {
         return results
     }
 
-    /// One batch: a forward over the prefixes (left-padded), then every continuation from a copy
-    /// of its prefix's cache (right-padded), then log-softmax at the scored positions.
+    /// Heads shorter than this are not shared across documents.
+    static let minimumSharedHead = 64
+
+    /// Finds runs of consecutive documents whose prefixes share at least `minimumSharedHead`
+    /// tokens and, where it costs fewer tokens (each document's rest then runs once per choice
+    /// instead of once), sets their prefix to that shared head. Returns a family id per group.
+    private static func shareHeads(_ prepared: inout [PreparedGroup]) -> [Int] {
+        var family = Array(prepared.indices)
+        var i = 0
+        while i < prepared.count {
+            guard prepared[i].requests.count > 1 else { i += 1; continue }
+            let first = prepared[i].requests[0].input
+            var head = prepared[i].prefix
+            var j = i + 1
+            while j < prepared.count, prepared[j].requests.count > 1 {
+                let other = prepared[j].requests[0].input
+                let limit = min(head, prepared[j].prefix)
+                var k = 0
+                while k < limit && first[k] == other[k] { k += 1 }
+                if k < minimumSharedHead { break }
+                head = k
+                j += 1
+            }
+            let extra = prepared[i..<j].reduce(0) { $0 + ($1.prefix - head) * ($1.requests.count - 1) }
+            if j - i >= 2 && extra < head * (j - i - 1) {
+                for m in i..<j { prepared[m].prefix = head; family[m] = i }
+            }
+            i = max(j, i + 1)
+        }
+        return family
+    }
+
+    /// One batch: a forward over the distinct prefixes (left-padded; a family's shared head
+    /// once), then every continuation from a copy of its prefix's cache (right-padded), then
+    /// log-softmax at the scored positions.
     private func run(_ batch: [PreparedGroup], prefixLength P: Int, suffixLength S: Int) throws -> [[Scored]] {
-        let D = batch.count
+        var unique: [[Int]: Int] = [:]
+        var prefixRow: [Int] = []
+        var prefixes: [[Int]] = []
+        for g in batch {
+            let prefix = Array(g.requests[0].input.prefix(g.prefix))
+            if let row = unique[prefix] { prefixRow.append(row) } else {
+                unique[prefix] = prefixes.count
+                prefixRow.append(prefixes.count)
+                prefixes.append(prefix)
+            }
+        }
+        let D = prefixes.count
         var prefixCache = model.makeCache(batch: D)
         if P > 0 {
             var ids = [[Int]](), real = [[Bool]](), positions = [[Int]]()
-            for g in batch {
-                let prefix = Array(g.requests[0].input.prefix(g.prefix))
+            for prefix in prefixes {
                 let pad = P - prefix.count
                 ids.append(Array(repeating: 0, count: pad) + prefix)
                 real.append(Array(repeating: false, count: pad) + Array(repeating: true, count: prefix.count))
@@ -139,7 +195,7 @@ public final class LoglikelihoodScorer: @unchecked Sendable {
             for r in g.requests {
                 let suffix = Array(r.input[g.prefix...])
                 let pad = S - suffix.count
-                rowGroup.append(d)
+                rowGroup.append(prefixRow[d])
                 ids.append(suffix + Array(repeating: 0, count: pad))
                 mask.append(Array(repeating: 1, count: suffix.count) + Array(repeating: 0, count: pad))
                 positions.append(Array(g.prefix..<(g.prefix + S)))

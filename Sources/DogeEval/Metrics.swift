@@ -95,6 +95,24 @@ public enum Metrics {
         return try normalize(prediction) == normalize(reference)
     }
 
+    /// lighteval's `ExactMatches(strip_strings=True, normalize_pred=…)` (qem): an empty prediction
+    /// scores 0; both are stripped; then only the prediction is lower-cased and loses its
+    /// punctuation (`ignore_case`, `ignore_punctuation`); equal texts match.
+    public static func quasiExactMatch(_ prediction: String, _ gold: String, _ spec: MetricSpec) -> Bool {
+        if prediction.isEmpty { return false }
+        var p = pythonStrip(prediction)
+        if spec.ignoreCase { p = p.lowercased() }
+        if spec.ignorePunctuation { p.unicodeScalars.removeAll { punctuation.contains($0) } }
+        return p.unicodeScalars.elementsEqual(pythonStrip(gold).unicodeScalars)   // Python compares code points
+    }
+
+    /// `str.strip()`.
+    static func pythonStrip(_ s: String) -> String {
+        let scalars = s.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !isPythonSpace($0) }), let last = scalars.lastIndex(where: { !isPythonSpace($0) }) else { return "" }
+        return String(scalars[first...last])
+    }
+
     /// Python's `string.punctuation`.
     static let punctuation = Set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~".unicodeScalars)
 }

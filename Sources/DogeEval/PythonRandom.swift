@@ -116,6 +116,12 @@ public struct PythonRandom: Sendable {
         return result
     }
 
+    /// `shuffle(x)`: from the last element down, each swapped with `_randbelow(i + 1)`.
+    public mutating func shuffle<T>(_ x: inout [T]) {
+        guard x.count > 1 else { return }
+        for i in stride(from: x.count - 1, through: 1, by: -1) { x.swapAt(i, randbelow(i + 1)) }
+    }
+
     /// `sample(population, k)`.
     public mutating func sample<T>(_ population: [T], _ k: Int) -> [T] {
         sampleIndices(populationCount: population.count, k: k).map { population[$0] }

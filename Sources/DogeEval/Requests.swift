@@ -3,12 +3,25 @@ import Foundation
 
 /// lm-eval's few-shot samplers: `default` draws with one `random.Random(1234)` shared by all
 /// documents of the task, in order; `first_n` takes the first n (MMLU's dev questions).
+/// lighteval's selections (`sample(lighteval:)`) are further down.
 struct FewshotSampler {
     let task: String
     let pool: [Document]
     let poolName: String
-    let firstN: Bool
-    var rnd = PythonRandom(seed: 1234)
+    let method: String
+    var firstN: Bool { method == "first_n" }
+    /// lm-eval: `random.Random(1234)`; lighteval: the `Random(42)` that shuffled the documents.
+    var rnd: PythonRandom
+    /// lighteval's `balanced` examples, chosen once for the whole task.
+    private var balanced: [Document]?
+
+    init(task: String, pool: [Document], poolName: String, method: String, rnd: PythonRandom) {
+        self.task = task
+        self.pool = pool
+        self.poolName = poolName
+        self.method = method
+        self.rnd = rnd
+    }
 
     mutating func sample(_ n: Int, excluding evalDoc: Document?) throws -> [Document] {
         if n == 0 { return [] }
@@ -33,6 +46,67 @@ struct FewshotSampler {
             chosen = rnd.sample(rest, n)
         }
         return chosen
+    }
+
+    /// lighteval 0.8's FewShotSampler (variance seed 0): `random_sampling_from_train` draws n
+    /// with the shared generator, `random_sampling` n + 1; `sequential` and `random` take the
+    /// pool in order; `balanced` picks n + 1 once (below). The evaluated document is then
+    /// dropped wherever it appears and the first n kept — fewer if it was among them, as lighteval.
+    mutating func sample(lighteval n: Int, same: (Document) throws -> Bool, label: (Document) throws -> String) throws -> [Document] {
+        if n == 0 { return [] }
+        let drawn: [Document]
+        switch method {
+        case "random_sampling_from_train":
+            guard n <= pool.count else { throw tooFew(n, have: pool.count, extra: "") }
+            drawn = rnd.sample(pool, n)
+        case "random_sampling":
+            guard n + 1 <= pool.count else {
+                throw tooFew(n + 1, have: pool.count, extra: " (lighteval's random_sampling draws one more than --num-fewshot)")
+            }
+            drawn = rnd.sample(pool, n + 1)
+        case "balanced":
+            guard n <= pool.count else { throw tooFew(n, have: pool.count, extra: "") }
+            if balanced == nil { balanced = try balancedExamples(n, label: label) }
+            drawn = balanced!
+        default:   // sequential, random: with variance seed 0 the pool is neither rotated nor shuffled
+            guard n <= pool.count else { throw tooFew(n, have: pool.count, extra: "") }
+            drawn = pool
+        }
+        var kept: [Document] = []
+        for d in drawn where kept.count < n { if try !same(d) { kept.append(d) } }
+        return kept
+    }
+
+    /// lighteval's balanced selection: `random.seed(0)`; the pool grouped by gold answer text;
+    /// labels in string order, grouped by how many examples they have (most first), each group
+    /// shuffled; then round-robin over the labels, popping `randrange(len)` from each, n + 1 in all.
+    private func balancedExamples(_ n: Int, label: (Document) throws -> String) throws -> [Document] {
+        var global = PythonRandom(seed: 0)
+        var byLabel: [String: [Document]] = [:]
+        for d in pool { byLabel[try label(d), default: []].append(d) }
+        func codePoints(_ s: String) -> [UInt32] { s.unicodeScalars.map(\.value) }
+        let labels = byLabel.keys.sorted { codePoints($0).lexicographicallyPrecedes(codePoints($1)) }
+        var byCount: [Int: [String]] = [:]
+        for l in labels { byCount[byLabel[l]!.count, default: []].append(l) }
+        var order: [String] = []
+        for count in byCount.keys.sorted(by: >) {
+            var group = byCount[count]!
+            global.shuffle(&group)
+            order += group
+        }
+        var examples: [Document] = []
+        var remaining = min(pool.count, n + 1)
+        var i = 0
+        while remaining > 0, !order.isEmpty {
+            let l = order[i % order.count]
+            i += 1
+            if l.isEmpty { break }   // lighteval's `if not next_label: break`
+            guard var instances = byLabel[l], !instances.isEmpty else { continue }
+            examples.append(instances.remove(at: global.randbelow(instances.count)))
+            byLabel[l] = instances
+            remaining -= 1
+        }
+        return examples
     }
 
     private func tooFew(_ n: Int, have: Int, extra: String) -> EvalError {
@@ -74,7 +148,8 @@ struct RequestBuilder {
     let multipleInput: Bool
     let multipleTarget: Bool
 
-    init(config: TaskConfig, prompter: TaskPrompter, firstDoc: Document, numFewshot: Int, fewshotPool: [Document]?, poolName: String) throws {
+    init(config: TaskConfig, prompter: TaskPrompter, firstDoc: Document, numFewshot: Int, fewshotPool: [Document]?, poolName: String,
+         rnd: PythonRandom = PythonRandom(seed: 1234)) throws {
         self.config = config
         self.prompter = prompter
         self.numFewshot = numFewshot
@@ -85,7 +160,7 @@ struct RequestBuilder {
         }
         if case .list = try prompter.target(firstDoc) { multipleTarget = true } else { multipleTarget = false }
         if let fewshotPool {
-            sampler = FewshotSampler(task: config.name, pool: fewshotPool, poolName: poolName, firstN: config.fewshotSampler == "first_n")
+            sampler = FewshotSampler(task: config.name, pool: fewshotPool, poolName: poolName, method: config.fewshotSampler, rnd: rnd)
         }
     }
 
@@ -98,37 +173,63 @@ struct RequestBuilder {
         var context = try prompter.description(doc)
         guard numFewshot > 0, config.outputType != .loglikelihoodRolling else { return context }
         guard var sampler else { return context }
-        let passEvalDoc = config.fewshotSplit == config.testSplit
-        let shots = try sampler.sample(numFewshot, excluding: passEvalDoc ? doc : nil)
+        let shots: [Document]
+        if config.style == .lighteval {
+            // lighteval compares formatted documents (`x != formatted_doc`) and sorts by gold text.
+            let evaluated = try formatted(doc)
+            shots = try sampler.sample(lighteval: numFewshot, same: { try formatted($0) == evaluated }, label: { try shot($0).answer ?? "" })
+        } else {
+            let passEvalDoc = config.fewshotSplit == config.testSplit
+            shots = try sampler.sample(numFewshot, excluding: passEvalDoc ? doc : nil)
+        }
         self.sampler = sampler
         let targetDelimiter = config.fewshotTargetDelimiter ?? config.targetDelimiter
         let fewshotDelimiter = config.fewshotFewshotDelimiter ?? config.fewshotDelimiter
-        for shot in shots {
-            var choices: [String]? = config.docToChoice != nil ? try prompter.choices(shot) : nil
-            let question: String
-            switch try prompter.text(shot) {
-            case .text(let s) where !multipleInput: question = s
-            case .index(let i) where multipleInput:
-                guard let c = choices, c.indices.contains(i) else { throw fail(shot, "doc_to_text", "index \(i) is not a choice") }
-                question = c[i]
-                choices = nil
-            default: throw fail(shot, "doc_to_text", "expected text")
-            }
-            let answer: String?
-            switch try prompter.target(shot) {
-            case .text(let s): answer = s.isEmpty ? nil : s
-            case .index(let i):
-                guard let c = choices, !c.isEmpty else { throw fail(shot, "doc_to_target", "an index needs doc_to_choice") }
-                guard c.indices.contains(i) else { throw fail(shot, "doc_to_target", "index \(i) is out of range for \(c.count) choices") }
-                answer = c[i]
-            case .list(let items):
-                guard case .string(let s)? = items.first else { throw fail(shot, "doc_to_target", "the first target must be text") }
-                answer = s
-            }
+        for example in shots {
+            let (question, answer) = try shot(example)
             context += question + (answer != nil ? targetDelimiter : "")
             if let answer { context += answer + fewshotDelimiter }
         }
         return context
+    }
+
+    /// A few-shot example's question and answer text.
+    private func shot(_ shot: Document) throws -> (question: String, answer: String?) {
+        var choices: [String]? = config.docToChoice != nil ? try prompter.choices(shot) : nil
+        let question: String
+        switch try prompter.text(shot) {
+        case .text(let s) where !multipleInput: question = s
+        case .index(let i) where multipleInput:
+            guard let c = choices, c.indices.contains(i) else { throw fail(shot, "doc_to_text", "index \(i) is not a choice") }
+            question = c[i]
+            choices = nil
+        default: throw fail(shot, "doc_to_text", "expected text")
+        }
+        let answer: String?
+        switch try prompter.target(shot) {
+        case .text(let s): answer = s.isEmpty ? nil : s
+        case .index(let i):
+            guard let c = choices, !c.isEmpty else { throw fail(shot, "doc_to_target", "an index needs doc_to_choice") }
+            guard c.indices.contains(i) else { throw fail(shot, "doc_to_target", "index \(i) is out of range for \(c.count) choices") }
+            answer = c[i]
+        case .list(let items):
+            guard case .string(let s)? = items.first else { throw fail(shot, "doc_to_target", "the first target must be text") }
+            answer = s
+        }
+        return (question, answer)
+    }
+
+    /// What lighteval's Doc holds of a document: instruction, query, choices, gold.
+    private struct Formatted: Equatable {
+        var description: String
+        var text: FieldValue
+        var choices: [String]?
+        var target: FieldValue
+    }
+
+    private func formatted(_ doc: Document) throws -> Formatted {
+        Formatted(description: try prompter.description(doc), text: try prompter.text(doc),
+                  choices: config.docToChoice != nil ? try prompter.choices(doc) : nil, target: try prompter.target(doc))
     }
 
     mutating func build(docId: Int, doc: Document) throws -> DocRequests {

@@ -124,11 +124,23 @@ public struct GenerationSpec: Sendable, Equatable {
     public var doSample: Bool
 }
 
+/// Whose semantics a task follows where lm-evaluation-harness and lighteval differ (the task
+/// file's `style` key): lighteval shuffles the documents with `random.Random(42)` (`--limit` takes
+/// the first N of that order), chooses few-shot examples with its own selections (`balanced`,
+/// `sequential`, `random`, `random_sampling`, `random_sampling_from_train`), encodes a
+/// continuation that merges into the context as the context's last token, and generates exactly
+/// `max_gen_toks` tokens at most.
+public enum TaskStyle: String, Sendable {
+    case lmEval = "lm-eval"
+    case lighteval
+}
+
 /// A task file: lm-eval's keys, validated.
 public struct TaskConfig: Sendable {
     public var name: String
     public var alias: String?
     public var file: URL
+    public var style: TaskStyle = .lmEval
     public var version: String
     public var tags: [String] = []
     public var datasetPath: String?
@@ -164,14 +176,20 @@ public struct TaskConfig: Sendable {
 
 extension TaskConfig {
     static let supportedMetrics: [OutputType: Set<String>] = [
-        .multipleChoice: ["acc", "acc_norm", "acc_bytes", "exact_match"],
+        .multipleChoice: ["acc", "acc_norm", "acc_norm_nospace", "acc_bytes", "exact_match"],
         .loglikelihood: ["acc", "perplexity"],
         .loglikelihoodRolling: ["word_perplexity", "byte_perplexity", "bits_per_byte"],
-        .generateUntil: ["exact_match"],
+        .generateUntil: ["exact_match", "qem"],
+    ]
+
+    /// Few-shot selections per style: lm-eval's samplers, lighteval's `few_shots_select`.
+    static let samplers: [TaskStyle: [String]] = [
+        .lmEval: ["default", "first_n"],
+        .lighteval: ["balanced", "sequential", "random", "random_sampling", "random_sampling_from_train"],
     ]
 
     static let defaultAggregation: [String: String] = [
-        "acc": "mean", "acc_norm": "mean", "acc_bytes": "mean", "exact_match": "mean", "perplexity": "perplexity",
+        "acc": "mean", "acc_norm": "mean", "acc_norm_nospace": "mean", "acc_bytes": "mean", "exact_match": "mean", "qem": "mean", "perplexity": "perplexity",
         "word_perplexity": "weighted_perplexity", "byte_perplexity": "weighted_perplexity", "bits_per_byte": "bits_per_byte",
     ]
 
@@ -204,6 +222,11 @@ extension TaskConfig {
         self.name = name
         self.file = file
         alias = try string("task_alias")
+        if let s = try string("style") {
+            guard let st = TaskStyle(rawValue: s) else { throw fail("style", "'\(s)' is not one of lm-eval, lighteval") }
+            style = st
+        }
+        fewshotSampler = style == .lighteval ? "balanced" : "default"
         version = map["metadata"]?["version"]?.string ?? "N/A"
         switch map["tag"] {
         case .string(let s)?: tags = [s]
@@ -234,7 +257,10 @@ extension TaskConfig {
         if case .int(let n)? = map["num_fewshot"] { numFewshot = n }
         if let fewshot = map["fewshot_config"], case .map = fewshot {
             if let s = fewshot["sampler"]?.string {
-                guard ["default", "first_n"].contains(s) else { throw fail("fewshot_config.sampler", "'\(s)' is not one of default, first_n") }
+                let allowed = Self.samplers[style]!
+                guard allowed.contains(s) else {
+                    throw fail("fewshot_config.sampler", "'\(s)' is not one of \(allowed.joined(separator: ", ")) (style \(style.rawValue))")
+                }
                 fewshotSampler = s
             }
             fewshotTargetDelimiter = fewshot["target_delimiter"]?.string
@@ -327,11 +353,16 @@ public struct GroupConfig: Sendable {
     public var members: [String]
     public var aggregate: [(metric: String, weightBySize: Bool)]
     public var version: String
+    public var style: TaskStyle = .lmEval
 
     init(pairs: [(String, YAMLValue)], file: URL) throws {
         let map = YAMLValue.map(pairs)
         guard let name = map["group"]?.string else { throw EvalError(.taskFile, "\(file.path): no 'group' name") }
         self.name = name
+        if let s = map["style"]?.string {
+            guard let st = TaskStyle(rawValue: s) else { throw EvalError(.taskFile, "\(file.path): field 'style': '\(s)' is not one of lm-eval, lighteval") }
+            style = st
+        }
         alias = map["group_alias"]?.string
         switch map["task"] {
         case .list(let items)?: members = items.compactMap(\.string)

@@ -1,14 +1,19 @@
 import Foundation
 
 /// The task files doge knows: the built-in `Tasks/` folder of the repository plus any
-/// `--include-path` folders (searched recursively for `*.yaml`, as lm-eval does).
+/// `--include-path` folders (searched recursively for `*.yaml`, as lm-eval does). A file's
+/// `style` key says whose definition it is: with `style: .lighteval` a name resolves to the
+/// lighteval definition where there is one (Tasks/lighteval/), else to the lm-eval one.
 public struct TaskLibrary: Sendable {
     public private(set) var tasks: [String: TaskConfig] = [:]
     public private(set) var groups: [String: GroupConfig] = [:]
     /// tag → task names carrying it, in file order.
     public private(set) var tags: [String: [String]] = [:]
+    public let style: TaskStyle
 
-    public init(directories: [URL]) throws {
+    public init(directories: [URL], style: TaskStyle = .lmEval) throws {
+        self.style = style
+        var styled: [TaskConfig] = [], styledGroups: [GroupConfig] = []
         for directory in directories {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -21,13 +26,17 @@ public struct TaskLibrary: Sendable {
                 let pairs = try YAMLValue.loadTaskFile(file)
                 if pairs.contains(where: { $0.0 == "group" }) {
                     let group = try GroupConfig(pairs: pairs, file: file)
-                    groups[group.name] = group
+                    if group.style == .lmEval { groups[group.name] = group } else if group.style == style { styledGroups.append(group) }
                 } else if pairs.contains(where: { $0.0 == "task" }) {
                     let task = try TaskConfig(pairs: pairs, file: file)
-                    tasks[task.name] = task
-                    for tag in task.tags { tags[tag, default: []].append(task.name) }
+                    if task.style == .lmEval { tasks[task.name] = task } else if task.style == style { styled.append(task) }
                 }
             }
+        }
+        for task in styled { tasks[task.name] = task }
+        for group in styledGroups { groups[group.name] = group }
+        for file in tasks.values.sorted(by: { $0.file.path < $1.file.path }) {
+            for tag in file.tags { tags[tag, default: []].append(file.name) }
         }
     }
 

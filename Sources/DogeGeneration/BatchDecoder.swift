@@ -114,12 +114,7 @@ public final class BatchDecoder: @unchecked Sendable {
         let decoding = rows.indices.filter { rows[$0].lastToken != nil }
         if !decoding.isEmpty {
             precondition(decoding.count == rows.count)
-            let logits = try batchedForward()
-            let V = model.config.vocabSize
-            for r in rows.indices {
-                let row = Array(logits.data[(r * V)..<((r + 1) * V)])
-                out.append(choose(row: r, logits: row))
-            }
+            out = chooseAll(try batchedForward())
         }
         while let next = waiting.first {
             waiting.removeFirst()
@@ -148,9 +143,30 @@ public final class BatchDecoder: @unchecked Sendable {
         return logits
     }
 
+    /// Every running row's next token from its row of `logits` [rows, vocab]. Rows share nothing
+    /// (each has its own sampler, seed and tokens), and sampling passes over the whole vocabulary
+    /// (penalty, top-k, softmax, draw), so the rows are spread over the pool's threads.
+    private func chooseAll(_ logits: Tensor) -> [DecodedToken] {
+        let V = model.config.vocabSize, record = recordLogits
+        var chosen = [DecodedToken?](repeating: nil, count: rows.count)
+        logits.data.withUnsafeBufferPointer { lp in
+            rows.withUnsafeMutableBufferPointer { rp in
+                chosen.withUnsafeMutableBufferPointer { cp in
+                    backend.pool.parallel(parts: rp.count) { r in
+                        cp[r] = Self.choose(&rp[r], logits: Array(lp[(r * V)..<((r + 1) * V)]), recordLogits: record)
+                    }
+                }
+            }
+        }
+        return chosen.map { $0! }
+    }
+
     /// Samples row r's next token from its raw logits and records it.
     private func choose(row r: Int, logits: [Float]) -> DecodedToken {
-        var s = rows[r]
+        Self.choose(&rows[r], logits: logits, recordLogits: recordLogits)
+    }
+
+    private static func choose(_ s: inout Running, logits: [Float], recordLogits: Bool) -> DecodedToken {
         let token = s.sampler.next(logits, sequence: s.tokens, generated: s.generated)
         var logprob: Float?, top: [(token: Int, logprob: Float)] = []
         if let k = s.topLogprobs { (logprob, top) = Self.logprobs(logits, token: token, top: k) }
@@ -159,7 +175,6 @@ public final class BatchDecoder: @unchecked Sendable {
         s.lastToken = token
         var finish: FinishReason?
         if s.eos.contains(token) { finish = .eos } else if s.generated >= s.maxNewTokens { finish = .length }
-        rows[r] = s
         return DecodedToken(sequence: s.id, token: token, logprob: logprob, top: top, finish: finish,
                             logits: recordLogits ? logits : nil)
     }

@@ -136,6 +136,10 @@ public final class ComputeBackend: @unchecked Sendable {
             gemv(s, alpha: alpha, a, b, beta: beta, c)
             return
         }
+        if s.m <= Self.rowsGemmMaxRows, s.transB, !s.transA, isa != .portable, sgemm == nil || gemvForDecode {
+            rowsGemm(s, alpha: alpha, a, b, beta: beta, c)
+            return
+        }
         let work = s.m * s.n * s.k
         let parts = work >= Self.gemmSplitWork ? min(pool.threads, max(1, s.n / 32 + s.m / 24)) : 1
         if let sgemm {
@@ -161,6 +165,21 @@ public final class ComputeBackend: @unchecked Sendable {
                                  cblas: cblas, isa: isa.rawValue)
         withUnsafeMutablePointer(to: &args) { pool.run(parts: parts, dk_sgemm_job, context: $0) }
     }
+
+    /// 1 < m ≤ rowsGemmMaxRows against Linear weights (a batched decode step): every row by the GEMV
+    /// kernel over cache-sized blocks of W, so each row has the bits of an m == 1 call and W is
+    /// read once, unpacked (the packed GEMM re-packs all of W and pads m to its 12-row tile).
+    private func rowsGemm(_ s: GemmShape, alpha: Float, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                          beta: Float, _ c: UnsafeMutablePointer<Float>) {
+        let parts = s.m * s.n * s.k >= Self.gemvSplitWork ? min(pool.threads, (s.n + 15) / 16) : 1
+        var args = dk_sgemm_args(transA: 0, transB: 1, m: s.m, n: s.n, k: s.k, alpha: alpha, beta: beta, a: a, b: b, c: c,
+                                 lda: s.lda, ldb: s.ldb, ldc: s.ldc, cblas: nil, isa: isa.rawValue)
+        withUnsafeMutablePointer(to: &args) { pool.run(parts: parts, dk_sgemm_rows_job, context: $0) }
+    }
+
+    /// Most rows a product against Linear weights may have to run row by row (`rowsGemm`); above
+    /// it the packed GEMM's register tiles win.
+    public static let rowsGemmMaxRows = 32
 
     /// m == 1: y = alpha·x·op(B) + beta·y with the GEMV kernels, split over the pool.
     private func gemv(_ s: GemmShape, alpha: Float, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,

@@ -167,6 +167,10 @@ extension ComputeBackend {
             }
             return
         }
+        if m <= Self.rowsGemmMaxRows, !w.storage.isQuantized, isa != .portable, kind == .builtin || gemvForDecode {
+            rowsGemm(x, rows: m, w, out)
+            return
+        }
         if kind == .builtin, isa != .portable {
             let work = m * n * k
             let parts = work >= Self.gemmSplitWork ? min(pool.threads, max(1, n / 32 + m / 24)) : 1
@@ -179,5 +183,18 @@ extension ComputeBackend {
         // BLAS or the portable GEMM: a float32 copy for this call only.
         let dense = w.floats()
         dense.withUnsafeBufferPointer { gemm(GemmShape(transB: true, m: m, n: n, k: k), x, $0.baseAddress!, out) }
+    }
+
+    /// A few rows (a batched decode step) of BF16/F16 weights: each by the 16-bit GEMV kernel,
+    /// with the bits an m == 1 call gives it, over cache-sized blocks of W. (Quantized weights keep
+    /// the packed GEMM for m > 1: it multiplies float32 x, where the GEMV quantizes x.)
+    private func rowsGemm(_ x: UnsafePointer<Float>, rows m: Int, _ w: TypedMatrix, _ out: UnsafeMutablePointer<Float>) {
+        var d = w.descriptor
+        let n = w.rows, k = w.cols
+        let parts = m * n * k >= Self.gemvSplitWork ? min(pool.threads, (n + 15) / 16) : 1
+        withUnsafePointer(to: &d) { dp in
+            var args = dk_wgemm_rows_args(m: m, a: x, lda: k, w: dp, c: out, ldc: n, isa: isa.rawValue)
+            withUnsafeMutablePointer(to: &args) { pool.run(parts: parts, dk_wgemm_rows_job, context: $0) }
+        }
     }
 }

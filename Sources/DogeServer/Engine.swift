@@ -263,6 +263,10 @@ public final class InferenceEngine: @unchecked Sendable {
                 }
             }
             let reason = t.finish == .length && !stopped ? "length" : "stop"
+            // Free the slot before the client can see the end, so /health and /metrics never
+            // report a finished request as busy.
+            decoder.remove(t.sequence)
+            condition.withLock { status.busySlots = decoder.count }
             c.job.continuation.yield(.finished(choice: c.index, reason: reason, completionTokens: c.generated))
             choices[t.sequence] = c
             drop(t.sequence, c.job)   // the decoder already removed finished sequences; stop strings end here

@@ -14,7 +14,18 @@ struct EvalCommand: ParsableCommand {
             Hugging Face dataset's columns (datasets' to_json). Few-shot examples are drawn as lm-eval \
             draws them (random.Random(1234)).
 
+            --style lighteval scores as lighteval 0.8 with small-doge's settings, to reproduce a \
+            SmallDoge model card (Tasks/lighteval/): choices with their own leading space, \
+            acc_norm_nospace, the cloze MMLU ("The following are questions about …", answer texts as \
+            choices) and lighteval's Winogrande (the option scored with the rest of the sentence), \
+            lighteval's few-shot selection (balanced; random sampling with Random(42)) and its \
+            document order (--limit takes the first N after lighteval's shuffle). Each task's \
+            num_fewshot is small-doge's (arc, piqa, mmlu, triviaqa 5; hellaswag, winogrande, \
+            openbookqa 0); --num-fewshot overrides. Groups: mmlu and arc (lighteval's plain averages).
+
               doge eval --model DIR --tasks arc_easy,piqa --data-dir data --num-fewshot 5
+              doge eval --model DIR --style lighteval --data-dir data \\
+                --tasks mmlu,triviaqa,arc,piqa,hellaswag,openbookqa,winogrande
               doge eval --model DIR --perplexity corpus.txt
             """
     )
@@ -33,12 +44,15 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .long, help: "Perplexity of this file (plain text, or JSON Lines with a text field) instead of tasks.") var perplexity: String?
     @Option(name: .long, help: "The JSON Lines field holding the text for --perplexity.") var textField: String = "text"
     @Flag(name: .long, help: "List the known tasks and groups.") var listTasks = false
+    @Option(name: .long, help: "Whose task definitions and scoring: lm-eval (default) or lighteval (small-doge's model-card settings).")
+    var style: String = "lm-eval"
 
     func validate() throws {
         if let n = numFewshot, n < 0 { throw ValidationError("--num-fewshot must be 0 or more") }
         if let n = limit, n < 1 { throw ValidationError("--limit must be 1 or more") }
         if batchSize < 1 { throw ValidationError("--batch-size must be 1 or more") }
         if bootstrapIters < 0 { throw ValidationError("--bootstrap-iters must be 0 or more") }
+        if TaskStyle(rawValue: style) == nil { throw ValidationError("--style must be lm-eval or lighteval, not '\(style)'") }
         if !listTasks && perplexity == nil {
             if tasks == nil { throw ValidationError("give --tasks (e.g. --tasks arc_easy,piqa) or --perplexity FILE") }
             if dataDir == nil { throw ValidationError("give --data-dir DIR holding DIR/<task>/<split>.jsonl") }
@@ -58,7 +72,7 @@ struct EvalCommand: ParsableCommand {
         if let builtIn = TaskLibrary.builtInDirectory() { dirs.append(builtIn) }
         dirs += includePath.map { URL(fileURLWithPath: $0) }
         guard !dirs.isEmpty else { throw EvalError(.usage, "the built-in Tasks/ folder was not found (run from the repository, or set DOGE_TASKS); or give --include-path DIR") }
-        return try TaskLibrary(directories: dirs)
+        return try TaskLibrary(directories: dirs, style: TaskStyle(rawValue: style) ?? .lmEval)
     }
 
     private func runEval() throws {
@@ -116,7 +130,7 @@ struct EvalCommand: ParsableCommand {
         if let outputPath {
             let config: [(String, Report.JSON)] = [
                 ("model", .string(directory.path)), ("tasks", .array(selection!.tasks.map { .string($0.name) })),
-                ("data_dir", .string(dataDir!)), ("num_fewshot", numFewshot.map(Report.JSON.int) ?? .null),
+                ("data_dir", .string(dataDir!)), ("style", .string(style)), ("num_fewshot", numFewshot.map(Report.JSON.int) ?? .null),
                 ("limit", limit.map(Report.JSON.int) ?? .null), ("batch_size", .int(batchSize)), ("fewshot_seed", .int(1234)),
                 ("bootstrap_iters", .int(bootstrapIters)), ("max_length", .int(lm.maxLength)),
             ]

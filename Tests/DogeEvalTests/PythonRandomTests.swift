@@ -16,6 +16,7 @@ final class PythonRandomTests: XCTestCase {
             let choices13x8: [Int]
             let randbelow: [Int]
             let randbelow_n: [Int]
+            let shuffles: [[Int]]
         }
         let cases: [Case]
     }
@@ -35,6 +36,11 @@ final class PythonRandomTests: XCTestCase {
             for expected in c.random { XCTAssertEqual(r.random(), expected, "seed \(c.seed) random()") }
             XCTAssertEqual(r.choiceIndices(populationCount: 13, k: 8), c.choices13x8)
             for (n, expected) in zip(c.randbelow_n, c.randbelow) { XCTAssertEqual(r.randbelow(n), expected) }
+            for expected in c.shuffles {
+                var x = Array(0..<expected.count)
+                r.shuffle(&x)
+                XCTAssertEqual(x, expected, "seed \(c.seed) shuffle(range(\(expected.count)))")
+            }
         }
     }
 

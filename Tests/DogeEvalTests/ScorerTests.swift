@@ -25,6 +25,26 @@ final class ScorerTests: XCTestCase {
         XCTAssertEqual(try short.score([[long]])[0][0].loglikelihood, try short.score([[cut]])[0][0].loglikelihood, accuracy: 1e-6)
     }
 
+    /// Documents sharing a long head (MMLU's five examples) score from one forward over it.
+    func testSharedHeadAcrossDocumentsEqualsOneByOne() throws {
+        let lm = try LMEvalParityTests.model()
+        let head = String(repeating: "The following are questions about the sea and the sky, with answers. ", count: 5)
+        let questions = ["Why is the sea salty?", "What colour is the sky at noon?", "Where do rivers go?"]
+        let groups = try questions.map { q in try [" A", " B", " because of the wind"].map { try lm.encodePair(context: head + q + "\nAnswer:", continuation: $0) } }
+        let fast = LoglikelihoodScorer(model: lm.model, maxLength: lm.maxLength, batchSize: 2)   // two batches
+        var prepared: [[TokenRequest]] = groups
+        prepared.append(try [" yes", " no"].map { try lm.encodePair(context: "Unrelated: ", continuation: $0) })
+        let shared = try fast.score(prepared)
+        let plain = LoglikelihoodScorer(model: lm.model, maxLength: lm.maxLength, batchSize: 1)
+        plain.shareContext = false
+        let slow = try plain.score(prepared)
+        for (a, b) in zip(shared.joined(), slow.joined()) {
+            XCTAssertEqual(a.loglikelihood, b.loglikelihood, accuracy: 1e-5)
+            XCTAssertEqual(a.isGreedy, b.isGreedy)
+        }
+        XCTAssertGreaterThanOrEqual(groups[0][0].context.count, LoglikelihoodScorer.minimumSharedHead + 20)
+    }
+
     func testEncodePairMovesTrailingSpace() throws {
         let lm = try LMEvalParityTests.model()
         let r = try lm.encodePair(context: "The answer is ", continuation: "yes")

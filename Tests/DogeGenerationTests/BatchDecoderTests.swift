@@ -1,12 +1,19 @@
 import Foundation
 import Testing
+import DogeKernels
 import DogeModel
 @testable import DogeGeneration
 
 /// The batched decoder gives every sequence what `TokenGenerator` gives it alone: the same tokens,
-/// logits within 1e-4 (measured worst ≈ 1e-6: the batched product sums in another order), while
-/// sequences join and leave between steps.
+/// and the same logits bit for bit where products of a few rows run the decode GEMV row by row
+/// (the built-in SIMD kernels; within 1e-4 elsewhere), while sequences join and leave between steps.
 @Suite struct BatchDecoderTests {
+    /// Whether the shared backend gives a batched decode step's rows the bits they get alone.
+    static var exact: Bool {
+        let b = ComputeBackend.shared
+        return b.isa != .portable && (b.kind == .builtin || b.gemvForDecode)
+    }
+
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let bundled = root.appendingPathComponent("Models/doge-tiny")
 
@@ -77,7 +84,7 @@ import DogeModel
         let greedy = try Self.check(model, sampled: false)
         let sampled = try Self.check(model, sampled: true)
         print("BatchDecoder doge-tiny worst |Δlogit| greedy \(greedy), sampled \(sampled)")
-        #expect(greedy < 1e-4 && sampled < 1e-4)
+        #expect(Self.exact ? greedy == 0 && sampled == 0 : greedy < 1e-4 && sampled < 1e-4)
     }
 
     /// Keys evicted by the bounded cache (keep_window) and CDMoE routing stay per row.
@@ -86,7 +93,7 @@ import DogeModel
         let model = try DogeForCausalLM(directory: GenerationFixtures.directory.appendingPathComponent(name))
         let worst = try Self.check(model, sampled: true)
         print("BatchDecoder \(name) worst |Δlogit| \(worst)")
-        #expect(worst < 1e-4)
+        #expect(Self.exact ? worst == 0 : worst < 1e-4)
     }
 
     @Test func slotsFreeAndWaitersJoin() throws {

@@ -94,6 +94,8 @@ extension ServerTests {
         try await withServer({ $0.parallel = 1; $0.queueLimit = 0 }) { client, server in
             let port = client.port!
             let long = Task {
+                // A 300-token debug-build generation on a loaded CI machine can go past the test
+                // client's default 15 s read timeout; the answer arrives whole at the end.
                 try await TestClient.withClient(host: "127.0.0.1", port: port, configuration: .patient) { c in
                     _ = try await c.post("/v1/completions", headers: [.contentType: "application/json"],
                                          body: json(["prompt": "Once", "max_tokens": 300, "temperature": 0, "ignore_eos": true]))

@@ -159,4 +159,9 @@ pages = [
 write("wikitext", "test", [{"page": p} for p in pages])
 write("wikitext", "train", [{"page": " = Notes = \n \n A short page . \n"}])
 write("wikitext", "validation", [{"page": " = More notes = \n \n Another short page . \n"}])
+# Splits only lighteval's task definitions read (small-doge's OBQA evaluates validation; its cloze
+# MMLU takes few-shot examples from validation); drawn last so the files above stay as they were.
+write("openbookqa", "validation", obqa(6 * S, "obv"))
+for subject in ["astronomy", "high_school_physics"]:
+    write("mmlu_" + subject, "validation", mmlu(5, subject))
 print("wrote samples to", os.path.normpath(OUT))

@@ -42,3 +42,43 @@ for path in sorted(glob.glob(os.path.join(src, "_mmlu*.yaml"))):
     lines.append(f'metadata:\n  version: {cfg["metadata"]["version"]}')
     open(os.path.join(out, os.path.basename(path)), "w").write("\n".join(lines) + "\n")
 print("wrote", len(os.listdir(out)), "files to", out)
+
+# lighteval's cloze MMLU as small-doge evaluates it (custom|mmlu:<subject>, evaluation/base/tasks.py):
+# the subject line of the row, "Question: {question}\nAnswer:", the answer texts as choices, the
+# first 5 validation questions as few-shot examples; acc_norm_nospace; the group is lighteval's
+# `mmlu:_average`, the plain mean over subjects.
+light = os.path.join(os.path.dirname(__file__), "..", "..", "Tasks", "lighteval", "mmlu")
+os.makedirs(light, exist_ok=True)
+open(os.path.join(light, "_lighteval_template_yaml"), "w").write("""# small-doge's cloze MMLU prompt (mmlu_cloze_prompt): "The following are questions about {subject}.\\n"
+# then "Question: {question}\\nAnswer:"; choices " {answer text}"; few-shot examples: lighteval's
+# "random" selection with variance seed 0, i.e. the validation split in order, the evaluated
+# question left out.
+style: lighteval
+dataset_path: cais/mmlu
+test_split: test
+fewshot_split: validation
+fewshot_config:
+  sampler: random
+num_fewshot: 5
+output_type: multiple_choice
+description: "The following are questions about {{subject.replace('_', ' ')}}.\\n"
+doc_to_text: "Question: {{question}}\\nAnswer:"
+doc_to_choice: "[{% for c in choices %}{{ (' ' ~ c) | tojson }}{% if not loop.last %}, {% endif %}{% endfor %}]"
+doc_to_target: answer
+target_delimiter: ""
+metric_list:
+  - metric: acc_norm_nospace
+metadata:
+  version: 0
+""")
+subjects = []
+for path in sorted(glob.glob(os.path.join(src, "mmlu_*.yaml"))):
+    cfg = yaml.safe_load(open(path))
+    subjects.append(cfg["task"])
+    with open(os.path.join(light, os.path.basename(path)), "w") as f:
+        f.write(f'include: _lighteval_template_yaml\ntask: {cfg["task"]}\ndataset_name: {cfg["dataset_name"]}\n')
+open(os.path.join(light, "_mmlu.yaml"), "w").write(
+    "# lighteval's custom|mmlu:_average: the unweighted mean of the subjects' scores.\nstyle: lighteval\ngroup: mmlu\ntask:\n"
+    + "".join(f"  - {t}\n" for t in subjects)
+    + "aggregate_metric_list:\n  - metric: acc_norm_nospace\n    weight_by_size: false\nmetadata:\n  version: 0\n")
+print("wrote", len(os.listdir(light)), "files to", light)

@@ -14,7 +14,10 @@ for seed in (1234, 0, 42, 7, 2**40 + 7):
     floats = [r.random() for _ in range(5)]
     choices = r.choices(range(13), k=8)
     below = [r.randrange(n) for n in (1, 2, 3, 1000, 2**31 + 5)]
-    cases.append({"seed": seed, "draws": draws, "getrandbits": [str(b) for b in bits], "bits": [1, 5, 31, 32, 33, 53, 64],
+    shuffled = [list(range(n)) for n in (1, 2, 12, 40)]   # lighteval shuffles documents with Random(42)
+    for x in shuffled:
+        r.shuffle(x)
+    cases.append({"shuffles": shuffled, "seed": seed, "draws": draws, "getrandbits": [str(b) for b in bits], "bits": [1, 5, 31, 32, 33, 53, 64],
                   "random": floats, "choices13x8": choices, "randbelow": below, "randbelow_n": [1, 2, 3, 1000, 2**31 + 5]})
 out = os.path.join(os.path.dirname(__file__), "..", "..", "Tests", "DogeEvalTests", "Fixtures", "python_random.json")
 json.dump({"python": platform.python_version(), "cases": cases}, open(out, "w"), indent=1)

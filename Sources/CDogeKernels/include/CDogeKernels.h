@@ -77,6 +77,13 @@ typedef struct {
 /// Pool job: splits the n outputs.
 void dk_sgemv_job(void *ctx, int part, int nparts);
 
+// ---- a few rows against Linear weights (batched decode) ---------------------------------------
+/// Pool job: C[m, n] = alpha·A[m, k]·Bᵀ + beta·C of a dk_sgemm_args with B = W [n, k] (transB;
+/// transA and cblas ignored), every row of C with the GEMV kernel's arithmetic, so each row has the
+/// bits dk_sgemv_job gives it alone, while W streams from memory once per call (gemm_rows.c).
+/// Parts take whole 16-row units of W, as dk_sgemv_job.
+void dk_sgemm_rows_job(void *ctx, int part, int nparts);
+
 // ---- memory --------------------------------------------------------------------------------
 /// Backs the 2 MiB pages spanning [start, start + bytes) with huge pages (Linux MADV_COLLAPSE;
 /// values unchanged). Returns how many 2 MiB pages were collapsed; 0 where unsupported.
@@ -163,5 +170,18 @@ typedef struct {
 } dk_wgemm_args;
 /// Pool job: splits as dk_sgemm_job does.
 void dk_wgemm_job(void *ctx, int part, int nparts);
+/// C[m, w.rows] = A[m, w.cols] · Wᵀ for BF16/F16 W with every row by the 16-bit GEMV kernel (the
+/// bits dk_wgemv_job gives each row alone).
+typedef struct {
+    long m;
+    const float *a;
+    long lda;
+    const dk_wmat *w;
+    float *c;
+    long ldc;
+    int isa;
+} dk_wgemm_rows_args;
+/// Pool job: whole 16-row units of W per part, as dk_wgemv_job.
+void dk_wgemm_rows_job(void *ctx, int part, int nparts);
 
 #endif

@@ -87,8 +87,9 @@ public struct DynamicMaskAttention: Sendable {
             }
         }
         var attended = Tensor(zeros: [B * T, H * D])
+        let pasts = cache.length
         for b in 0..<B {
-            let past = cache.length[b]
+            let past = pasts[b]
             // Padding keys are never visible to anyone, so they are never stored.
             k.data.withUnsafeBufferPointer { kp in
                 v.data.withUnsafeBufferPointer { vp in
@@ -104,39 +105,45 @@ public struct DynamicMaskAttention: Sendable {
                 }
             }
             cache.length[b] = past + T
-            do {   // scoped so the stores' copy is gone before eviction mutates them (no COW copy)
-                let stores = cache.stores[b]
-                let streaming = (0..<dtHeads).map { usesStreaming(store: stores[$0], queries: T, limit: cache.limit) }
-                var kept = [[Bool]](repeating: [], count: dtHeads)
-                var schedules = [KeptKeySchedule?](repeating: nil, count: dtHeads)
-                for d in 0..<dtHeads {
-                    if streaming[d] {
-                        schedules[d] = KeptKeySchedule(store: stores[d], queries: T, past: past, limit: cache.limit,
-                                                       slidingWindow: slidingWindow)
-                    } else {
-                        kept[d] = keptSlots(stores[d], queries: T, past: past, limit: cache.limit, backend: backend)
-                    }
-                }
-                // Heads are independent: one per pool thread (their products then run single-threaded).
-                q.data.withUnsafeBufferPointer { qp in
-                    attended.data.withUnsafeMutableBufferPointer { op in
-                        let queries = qp.baseAddress!, out = op.baseAddress!
-                        let work = { (head: Int) in
-                            let d = self.dtHead(forHead: head)
-                            if let schedule = schedules[d] {
-                                self.attendStreaming(queries: queries, row: b * T, tokens: T, head: head, store: stores[d],
-                                                     schedule: schedule, into: out, backend: backend)
-                            } else {
-                                self.attend(queries: queries, row: b * T, tokens: T, head: head, store: stores[d],
-                                            kept: kept[d], into: out, backend: backend)
-                            }
-                        }
-                        if T > 1 { backend.pool.parallel(parts: H, work) } else { for head in 0..<H { work(head) } }
-                    }
-                }
-            }
-            if cache.bounded { for d in 0..<dtHeads { cache.stores[b][d].keepStrongest(cache.limit) } }
         }
+        q.data.withUnsafeBufferPointer { qp in
+            attended.data.withUnsafeMutableBufferPointer { op in
+                let queries = qp.baseAddress!, out = op.baseAddress!
+                // Row b reads only its own stores and writes only its own output rows.
+                let attendRow = { (b: Int) in
+                    let past = pasts[b]
+                    let stores = cache.stores[b]
+                    let streaming = (0..<dtHeads).map { self.usesStreaming(store: stores[$0], queries: T, limit: cache.limit) }
+                    var kept = [[Bool]](repeating: [], count: dtHeads)
+                    var schedules = [KeptKeySchedule?](repeating: nil, count: dtHeads)
+                    for d in 0..<dtHeads {
+                        if streaming[d] {
+                            schedules[d] = KeptKeySchedule(store: stores[d], queries: T, past: past, limit: cache.limit,
+                                                           slidingWindow: self.slidingWindow)
+                        } else {
+                            kept[d] = self.keptSlots(stores[d], queries: T, past: past, limit: cache.limit, backend: backend)
+                        }
+                    }
+                    let work = { (head: Int) in
+                        let d = self.dtHead(forHead: head)
+                        if let schedule = schedules[d] {
+                            self.attendStreaming(queries: queries, row: b * T, tokens: T, head: head, store: stores[d],
+                                                 schedule: schedule, into: out, backend: backend)
+                        } else {
+                            self.attend(queries: queries, row: b * T, tokens: T, head: head, store: stores[d],
+                                        kept: kept[d], into: out, backend: backend)
+                        }
+                    }
+                    // Heads are independent: one per pool thread (their products then run single-threaded).
+                    if T > 1 { backend.pool.parallel(parts: H, work) } else { for head in 0..<H { work(head) } }
+                }
+                // A decode step over several sequences: one row per pool thread at a time (a row's
+                // products are too small to split). Otherwise the rows in turn, each split inside.
+                if T == 1 && B > 1 { backend.pool.parallel(parts: B, attendRow) } else { for b in 0..<B { attendRow(b) } }
+            }
+        }
+        // After attention, so no copy of a store is alive while it is mutated (no COW copy).
+        if cache.bounded { for b in 0..<B { for d in 0..<dtHeads { cache.stores[b][d].keepStrongest(cache.limit) } } }
         return oProj(attended, backend: backend)
     }
 
