@@ -86,22 +86,37 @@ public struct TokenSampler: Sendable {
 
     /// The processed scores (what the sampler draws from), in transformers' order.
     public func process(_ logits: [Float], sequence: [Int], generated: Int) -> [Float] {
+        var scores = penalized(logits, sequence: sequence, generated: generated)
+        if config.doSample { warp(&scores) }
+        return scores
+    }
+
+    /// Repetition penalty and the EOS ban of min_new_tokens: what greedy decoding takes the argmax of.
+    func penalized(_ logits: [Float], sequence: [Int], generated: Int) -> [Float] {
         var scores = logits
         LogitsProcessors.repetitionPenalty(&scores, sequence: sequence, penalty: config.repetitionPenalty)
         if generated < config.minNewTokens {
             for e in config.eosTokenIds where e >= 0 && e < scores.count { scores[e] = -.infinity }
         }
-        guard config.doSample else { return scores }
+        return scores
+    }
+
+    /// Temperature, top-k, top-p, min-p (sampling only).
+    func warp(_ scores: inout [Float]) {
         LogitsProcessors.temperature(&scores, config.temperature)
         LogitsProcessors.topK(&scores, config.topK)
         LogitsProcessors.topP(&scores, config.topP)
         if let minP = config.minP { LogitsProcessors.minP(&scores, minP) }
-        return scores
     }
 
     public mutating func next(_ logits: [Float], sequence: [Int], generated: Int) -> Int {
-        let scores = process(logits, sequence: sequence, generated: generated)
-        guard config.doSample else { return argmax(scores) }
+        let base = penalized(logits, sequence: sequence, generated: generated)
+        guard config.doSample else { return argmax(base) }
+        var scores = base
+        warp(&scores)
+        // A temperature (or penalty) so small that scores overflow to +inf has the greedy choice as
+        // its limit; softmax would turn the infinities into NaN and silently pick token 0.
+        if scores.contains(where: { $0 == .infinity || $0.isNaN }) { return argmax(base) }
         let probabilities = LogitsProcessors.softmax(scores)
         let u = Float(Double(rng.next() >> 11) / Double(1 << 53))
         var cumulative: Float = 0

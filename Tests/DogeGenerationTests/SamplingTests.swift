@@ -49,6 +49,19 @@ import DogeModel
         #expect(Set(xs) == [1, 2])
     }
 
+    /// Scores that overflow to +inf (a temperature of 1e-45) sample their limit, the greedy token, not
+    /// token 0 through a NaN softmax.
+    @Test func overflowingTemperatureSamplesTheGreedyToken() {
+        var config = GenerationConfig()
+        config.doSample = true
+        config.temperature = .leastNonzeroMagnitude   // 1.4e-45: every positive score overflows
+        config.seed = 7
+        let logits: [Float] = [0.5, 3, 4.25, -2, 4]
+        var sampler = TokenSampler(config: config)
+        let picks = Set((0..<50).map { _ in sampler.next(logits, sequence: [], generated: 0) })
+        #expect(picks == [2])
+    }
+
     @Test func invalidSettingsAreNamed() {
         func check(_ change: (inout GenerationConfig) -> Void, _ name: String) {
             var c = GenerationConfig()
