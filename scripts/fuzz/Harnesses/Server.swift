@@ -6,7 +6,7 @@ import Foundation
 
 /// What `doge serve --parallel 4` checks requests against for the bundled model: its
 /// generation defaults, context and vocabulary (computed once).
-nonisolated(unsafe) let serverLimits: RequestLimits = {
+let serverLimits: RequestLimits = {
     let directory = URL(fileURLWithPath: "Models/doge-tiny")
     do {
         let config = try DogeConfiguration.load(from: directory.appendingPathComponent("config.json"))

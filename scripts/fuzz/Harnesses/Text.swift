@@ -11,7 +11,7 @@ func fuzzTokenizerJSON(_ data: Data) {
 }
 
 /// The bundled model's tokenizer (loaded once) on arbitrary bytes.
-nonisolated(unsafe) let bundledTokenizer: Tokenizer = {
+let bundledTokenizer: Tokenizer = {
     do { return try Tokenizer(directory: URL(fileURLWithPath: "Models/doge-tiny")) } catch {
         fatalError("run from the repository root: \(error)")
     }
