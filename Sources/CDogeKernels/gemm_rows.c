@@ -13,25 +13,10 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
+#include "gemv_reductions.h"
 
 #if defined(__x86_64__)
 #pragma clang attribute push(__attribute__((target("avx512f,avx512vl,avx512dq,avx2,fma"))), apply_to = function)
-// The reductions of gemv.c's sgemv_avx512, operation for operation (the bits depend on them).
-static inline __m256 fold256(__m512 v) {
-    return _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
-}
-
-static inline __m128 hsum4x8(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
-    __m256 t = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
-    return _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
-}
-
-static inline void store4(__m128 dots, float alpha, float beta, float *y) {
-    __m128 r = _mm_mul_ps(_mm_set1_ps(alpha), dots);
-    if (beta != 0.0f) r = _mm_add_ps(r, _mm_mul_ps(_mm_set1_ps(beta), _mm_loadu_ps(y)));
-    _mm_storeu_ps(y, r);
-}
-
 // Four rows of W against MB rows of A. Per (W row, A row) the GEMV's two chains: even 16-wide
 // chunks of k into a, odd ones into b, the last lone chunk and the masked tail into a. Each
 // W load feeds MB FMAs, so the loop is FMA-bound instead of load-bound.
@@ -131,18 +116,6 @@ static long block_rows(long row_bytes) {
 
 #if defined(__x86_64__)
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
-// The reductions of gemv.c's sgemv_avx2, operation for operation.
-static inline __m128 hsum4x8_avx2(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
-    __m256 t = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
-    return _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
-}
-
-static inline float hsum8_avx2(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
-}
-
 // Two rows of W against MB rows of A with sgemv_avx2's chains (per 16 columns: the first 8 into
 // a, the next 8 into b; a lone 8 and the masked tail into a); out[j][r] = a + b. Sixteen ymm
 // registers hold 2 × 2 × MB accumulators, so two rows of W (not the GEMV's four) per pass.
@@ -196,7 +169,7 @@ static inline __attribute__((always_inline)) void rows4_avx2(const int MB, long 
     rows2_avx2(MB, k, w + 2 * ldw, ldw, x, ldx, tm, hi);
 #pragma clang loop unroll(full)
     for (int j = 0; j < MB; j++) {  // hsum4x8's lanes are per row: the GEMV's 4-row bits
-        __m128 r = _mm_mul_ps(_mm_set1_ps(alpha), hsum4x8_avx2(lo[j][0], lo[j][1], hi[j][0], hi[j][1]));
+        __m128 r = _mm_mul_ps(_mm_set1_ps(alpha), hsum4x8(lo[j][0], lo[j][1], hi[j][0], hi[j][1]));
         if (beta != 0.0f) r = _mm_add_ps(r, _mm_mul_ps(_mm_set1_ps(beta), _mm_loadu_ps(y + j * ldy)));
         _mm_storeu_ps(y + j * ldy, r);
     }
@@ -226,7 +199,7 @@ static void sgemm_rows_avx2(long m, long n, long k, float alpha, const float *a,
             }
             for (; p + 8 <= k; p += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(r0 + p), _mm256_loadu_ps(x + p), a0);
             if (p < k) a0 = _mm256_fmadd_ps(_mm256_maskload_ps(r0 + p, tm), _mm256_maskload_ps(x + p, tm), a0);
-            float dot = hsum8_avx2(_mm256_add_ps(a0, b0)), *yp = c + j * ldc + i;
+            float dot = hsum8(_mm256_add_ps(a0, b0)), *yp = c + j * ldc + i;
             *yp = beta == 0.0f ? alpha * dot : alpha * dot + beta * *yp;
         }
     }

@@ -4,6 +4,7 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
+#include "gemv_reductions.h"
 
 static inline float finish(float alpha, float dot, float beta, const float *y) {
     return beta == 0.0f ? alpha * dot : alpha * dot + beta * *y;
@@ -34,24 +35,6 @@ static void sgemv_t_portable(long n, long k, float alpha, const float *b, long l
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 static inline __m256i tail_mask8(long r) {  // lanes < r set
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)r), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
-static inline float hsum8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
-}
-
-// Four horizontal sums at once (one hadd tree instead of four): lanes = sums of a0..a3.
-static inline __m128 hsum4x8(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
-    __m256 t = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
-    return _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
-}
-
-static inline void store4(__m128 dots, float alpha, float beta, float *y) {
-    __m128 r = _mm_mul_ps(_mm_set1_ps(alpha), dots);
-    if (beta != 0.0f) r = _mm_add_ps(r, _mm_mul_ps(_mm_set1_ps(beta), _mm_loadu_ps(y)));
-    _mm_storeu_ps(y, r);
 }
 
 static void sgemv_avx2(long n, long k, float alpha, const float *w, long ldw, const float *x,
@@ -139,10 +122,6 @@ static void sgemv_t_avx2(long n, long k, float alpha, const float *b, long ldb, 
 #pragma clang attribute pop
 
 #pragma clang attribute push(__attribute__((target("avx512f,avx512vl,avx512dq,avx2,fma"))), apply_to = function)
-static inline __m256 fold256(__m512 v) {
-    return _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
-}
-
 static void sgemv_avx512(long n, long k, float alpha, const float *w, long ldw, const float *x,
                          float beta, float *y) {
     __mmask16 tm = (__mmask16)((1u << (k & 15)) - 1);
