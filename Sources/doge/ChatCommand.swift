@@ -30,7 +30,7 @@ struct ChatCommand: ParsableCommand {
     @OptionGroup var options: SamplingOptions
 
     func run() throws {
-        let generator = try options.loadGenerator()
+        let generator = try options.loadGenerator(bundled: .instruct)
         let config = try options.generationConfig(defaults: generator.defaults)
         let contextLimit = TokenGenerator(model: generator.model).maxPromptTokens
         var systemMessage = system

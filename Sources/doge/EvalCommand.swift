@@ -1,6 +1,7 @@
 import ArgumentParser
 import DogeEval
 import Foundation
+import DogeModel
 
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -141,14 +142,11 @@ struct EvalCommand: ParsableCommand {
     }
 
     private func write(_ text: String, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let temp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
+        // A temporary file renamed into place (rename(2)): a results file is whole or untouched.
         do {
-            try Data(text.utf8).write(to: temp)
-            if FileManager.default.fileExists(atPath: url.path) { _ = try FileManager.default.replaceItemAt(url, withItemAt: temp) }
-            else { try FileManager.default.moveItem(at: temp, to: url) }
+            try AtomicFile.write(Data(text.utf8), to: URL(fileURLWithPath: path))
         } catch {
-            throw EvalError(.data, "cannot write \(path): \(error.localizedDescription)")
+            throw EvalError(.data, "cannot write \(path): \(CLIFailure.message(for: error))")
         }
         FileHandle.standardError.write(Data("wrote \(path)\n".utf8))
     }

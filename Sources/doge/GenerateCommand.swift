@@ -8,7 +8,7 @@ import DogeModel
 /// strings are read unconditionally, so `--temperature -1` reaches validation (and its message)
 /// instead of being taken for an option.
 struct SamplingOptions: ParsableArguments {
-    @Option(name: .long, help: "Model directory (Hugging Face layout, with tokenizer.json) or Hub name OWNER/NAME from the Hugging Face cache. Default: $DOGE_MODEL, else the bundled model.")
+    @Option(name: .long, help: "Model directory (Hugging Face layout, with tokenizer.json) or Hub name OWNER/NAME from the Hugging Face cache. Default: $DOGE_MODEL, else the bundled model (generate: Models/doge-tiny; chat: Models/doge-tiny-instruct).")
     var model: String?
 
     @Option(name: .long, help: "Branch, tag or commit of a Hub name given to --model (default: main).")
@@ -75,17 +75,22 @@ struct SamplingOptions: ParsableArguments {
         return c
     }
 
-    func loadGenerator() throws -> TextGenerator {
-        try TextGenerator(directory: ModelLocator.resolve(model, revision: revision), loading: weights.loading())
+    func loadGenerator(bundled: BundledModel = .base) throws -> TextGenerator {
+        try TextGenerator(directory: ModelLocator.resolve(model, revision: revision, bundled: bundled), loading: weights.loading())
     }
 }
 
-/// Where the model comes from when --model is not given: $DOGE_MODEL, else the bundled model —
+/// The models that ship in the repository: the base model continues text (`doge generate`), the
+/// instruct model answers through its chat template (`doge chat`, `doge serve`).
+enum BundledModel: String {
+    case base = "Models/doge-tiny"
+    case instruct = "Models/doge-tiny-instruct"
+}
+
+/// Where the model comes from when --model is not given: $DOGE_MODEL, else a bundled model —
 /// in an installed tree (`<prefix>/bin/doge` finds `<prefix>/share/doge/Models/doge-tiny`) or a
 /// repository checkout (looking upward from the binary, then from the working directory).
 enum ModelLocator {
-    static let bundledName = "Models/doge-tiny"
-
     /// The running binary, symlinks resolved (argv[0] is only a name when doge is found on $PATH).
     static var executable: URL {
         if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
@@ -95,8 +100,10 @@ enum ModelLocator {
     }
 
     /// `--model` (a directory, or a Hub name found in the Hugging Face cache at `revision`), else
-    /// $DOGE_MODEL (the same), else the bundled model.
-    static func resolve(_ explicit: String?, revision: String? = nil) throws -> URL {
+    /// $DOGE_MODEL (the same), else the bundled model `bundled`; when that is the instruct model
+    /// and only the base model is found (an install that copied just doge-tiny), the base model,
+    /// with a note on stderr.
+    static func resolve(_ explicit: String?, revision: String? = nil, bundled: BundledModel = .base) throws -> URL {
         if let explicit {
             if revision != nil, FileManager.default.fileExists(atPath: (explicit as NSString).expandingTildeInPath) {
                 throw ValidationError("--revision applies to Hub names OWNER/NAME, but --model \(explicit) is a local directory")
@@ -107,6 +114,19 @@ enum ModelLocator {
             return try ModelSource.directory(for: env, revision: revision)
         }
         if revision != nil { throw ValidationError("--revision needs --model OWNER/NAME (a Hub name)") }
+        if bundled == .instruct {
+            if let found = try? locate(.instruct) { return found }
+            let base = try locate(.base)
+            FileHandle.standardError.write(Data("note: the bundled instruct model (\(BundledModel.instruct.rawValue)) was not found; using the base model \(base.path), which continues text rather than following instructions\n".utf8))
+            return base
+        }
+        return try locate(bundled)
+    }
+
+    /// The bundled model's directory: in `<prefix>/share/doge`, else above the binary or the
+    /// working directory.
+    static func locate(_ bundled: BundledModel) throws -> URL {
+        let bundledName = bundled.rawValue
         let binDirectory = executable.deletingLastPathComponent()
         var candidates = [binDirectory.appendingPathComponent("../share/doge").appendingPathComponent(bundledName).standardizedFileURL]
         for start in [binDirectory, URL(fileURLWithPath: FileManager.default.currentDirectoryPath)] {

@@ -13,14 +13,14 @@ struct ServeCommand: AsyncParsableCommand {
             /api/conversations (the page's saved chats). Up to --parallel requests decode together \
             (continuous batching); more wait in a queue of --queue, then get 503.
 
-              doge serve                                  # the bundled model on http://127.0.0.1:8080
+              doge serve                                  # the bundled instruct model on http://127.0.0.1:8080
               doge serve --model DIR --port 9000 --parallel 8 --api-key secret
               curl http://127.0.0.1:8080/v1/chat/completions -H 'Content-Type: application/json' \\
                 -d '{"messages":[{"role":"user","content":"Hi"}]}'
             """
     )
 
-    @Option(name: .long, help: "Model directory (Hugging Face layout). Default: $DOGE_MODEL, else the bundled model.")
+    @Option(name: .long, help: "Model directory (Hugging Face layout). Default: $DOGE_MODEL, else the bundled instruct model (Models/doge-tiny-instruct).")
     var model: String?
 
     @Option(name: .long, help: "Address to listen on.")
@@ -66,7 +66,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let directory = try ModelLocator.resolve(model)
+        let directory = try ModelLocator.resolve(model, bundled: .instruct)
         let generator: TextGenerator
         do { generator = try TextGenerator(directory: directory) } catch {
             throw RunError("cannot load the model at \(directory.path): \(CLIFailure.message(for: error))")

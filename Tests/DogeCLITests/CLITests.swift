@@ -147,6 +147,41 @@ enum DogeBinary {
         #expect(r.out.components(separatedBy: "\n\n").count >= 3, "\(r.out.debugDescription)")
     }
 
+    /// With no --model, `doge chat` talks to the bundled instruct model and `doge generate`
+    /// continues text with the base model.
+    @Test func chatDefaultsToTheInstructModelAndGenerateToTheBase() throws {
+        let input = "What is the opposite of hot?\n"
+        let chat = try DogeBinary.run(["chat", "--max-new-tokens", "8", "--greedy"], input: input)
+        let instruct = try DogeBinary.run(["chat", "--model", "Models/doge-tiny-instruct", "--max-new-tokens", "8", "--greedy"], input: input)
+        let base = try DogeBinary.run(["chat", "--model", "Models/doge-tiny", "--max-new-tokens", "8", "--greedy"], input: input)
+        #expect(chat.status == 0 && instruct.status == 0 && base.status == 0, "\(chat.err)\(instruct.err)\(base.err)")
+        #expect(!chat.err.contains("was not found"), "\(chat.err)")
+        #expect(chat.out == instruct.out && chat.out != base.out, "default \(chat.out), instruct \(instruct.out), base \(base.out)")
+
+        let prompt = "It is a truth universally acknowledged, that"
+        let generate = try DogeBinary.run(["generate", "--greedy", "--max-new-tokens", "8", prompt])
+        let generateBase = try DogeBinary.run(["generate", "--model", "Models/doge-tiny", "--greedy", "--max-new-tokens", "8", prompt])
+        #expect(generate.status == 0 && generate.out == generateBase.out, "\(generate.out) vs \(generateBase.out)")
+    }
+
+    /// `--output-path` writes the results whole, and a second run over the same file replaces
+    /// it (corelibs Foundation's replaceItemAt once deleted the old file and left the new one
+    /// under its temporary name).
+    @Test func evalOutputPathIsWrittenAndReplaced() throws {
+        let dir = try DogeBinary.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let output = dir.appendingPathComponent("results.json")
+        for limit in ["2", "3"] {
+            let r = try DogeBinary.run(["eval", "--model", "Models/doge-tiny", "--data-dir", "Tests/DogeEvalTests/Fixtures/data",
+                                        "--tasks", "piqa", "--limit", limit, "--output-path", output.path])
+            #expect(r.status == 0, "\(r.err)")
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [String: Any]
+            let config = json?["config"] as? [String: Any]
+            #expect(json?["results"] != nil && "\(config?["limit"] ?? "")" == limit, "\(String(describing: json))")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["results.json"])
+    }
+
     /// A copy of the bundled model with a short context and a template that refuses "boom".
     static func smallContextModel() throws -> URL {
         let dir = try DogeBinary.temporaryDirectory()

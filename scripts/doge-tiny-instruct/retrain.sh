@@ -2,11 +2,11 @@
 # The whole SmallDoge post-training chain on a CPU (issue 17, item 3):
 #   doge-tiny v2 (Models/doge-tiny) -> doge sft -> doge dpo -> doge grpo -> Models/doge-tiny-instruct
 # evaluating every stage (base included) on the held-out instruction tasks
-# (Models/doge-tiny-instruct/tasks: doge_define_mc, doge_arithmetic, doge_format).
+# (Models/doge-tiny-instruct/tasks: doge_define_mc, doge_arithmetic, doge_format, doge_verifiable).
 #
 # usage: scripts/doge-tiny-instruct/retrain.sh      (from anywhere; works in the repository root)
-# Run it again to continue: each stage resumes from its newest checkpoint (a finished stage is a
-# no-op), and an evaluation already written is not repeated. Stage wall times go to
+# Run it again to continue: each stage resumes from its newest checkpoint (a stage listed in
+# stages.tsv is finished and skipped), and an evaluation already written is not repeated. Stage wall times go to
 # runs/doge-tiny-instruct/stages.tsv, evaluations to runs/doge-tiny-instruct/eval-STAGE.json.
 # env: DOGE=path to the doge binary (default: the release build, built first)
 set -euo pipefail
@@ -26,10 +26,11 @@ resume() { ls -d "$1"/checkpoint-* >/dev/null 2>&1 && echo --resume || true; }
 evaluate() {  # evaluate MODEL STAGE
   [ -s "$RUNS/eval-$2.json" ] && return 0
   "$DOGE" eval --model "$1" --include-path "$M/tasks" --data-dir instruct-data/eval \
-    --tasks doge_define_mc,doge_arithmetic,doge_format --output-path "$RUNS/eval-$2.json"
+    --tasks doge_define_mc,doge_arithmetic,doge_format,doge_verifiable --output-path "$RUNS/eval-$2.json"
 }
 stage() {  # stage NAME COMMAND... : runs a training stage, appending its wall time to stages.tsv
   local name=$1 start; shift
+  grep -q "^$name	" "$RUNS/stages.tsv" 2>/dev/null && return 0   # finished (stages.tsv says so)
   start=$(date +%s)
   "$@"
   printf '%s\t%s\t%d\n' "$name" "$(date -u +%FT%TZ)" $(( $(date +%s) - start )) >> "$RUNS/stages.tsv"

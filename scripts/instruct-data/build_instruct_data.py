@@ -10,7 +10,7 @@ Writes (TRL's dataset formats, see the README):
     OUTDIR/sft/{train,heldout}.jsonl    {"messages": [...], "kind": ...}
     OUTDIR/dpo/{train,heldout}.jsonl    {"prompt": [user], "chosen": [assistant], "rejected": [assistant], "kind"}
     OUTDIR/grpo/{train,heldout}.jsonl   {"prompt": [user], "solution": "...", "kind"}
-    OUTDIR/eval/<task>/test.jsonl       held-out documents for the lm-eval task YAMLs (Tasks drafts)
+    OUTDIR/eval/<task>/test.jsonl       held-out documents for the lm-eval task YAMLs (Models/doge-tiny-instruct/tasks)
     OUTDIR/MANIFEST.tsv                 per file: rows, sha256; per kind: rows; sources and licences
 
 Held-out split: every item has a key (the word's WordNet synset, the arithmetic problem, the
@@ -350,7 +350,11 @@ def main():
         path = os.path.join(args.out, fmt, split + ".jsonl")
         write_jsonl(path, rows)
         manifest.append("%s/%s.jsonl\t%d\t%s" % (fmt, split, len(rows), hashlib.sha256(open(path, "rb").read()).hexdigest()))
-    for task, docs in eval_documents(entries, held_arith, held_format, rng).items():
+    tasks = eval_documents(entries, held_arith, held_format, rng)
+    # GRPO's held-out prompts of every kind, scored as its accuracy reward scores them
+    tasks["doge_verifiable"] = [{"question": r["prompt"][0]["content"], "answer": r["solution"], "kind": r["kind"]}
+                                for r in out[("grpo", "heldout")]]
+    for task, docs in tasks.items():
         path = os.path.join(args.out, "eval", task, "test.jsonl")
         write_jsonl(path, docs)
         manifest.append("eval/%s/test.jsonl\t%d\t%s" % (task, len(docs), hashlib.sha256(open(path, "rb").read()).hexdigest()))
