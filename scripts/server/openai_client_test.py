@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`doge serve` against the official `openai` Python client.
 
-Starts `doge serve` (the bundled model) on a free loopback port, checks what the client reads,
+Starts `doge serve` (the bundled instruct model, its default) on a free loopback port, checks what the client reads,
 and exits non-zero on the first failure. Run after `swift build`:
 
     pip install openai
@@ -24,6 +24,8 @@ import openai
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("DOGE_BIN", os.path.join(ROOT, ".build", "debug", "doge"))
+# The model `doge serve` uses by default; named for `doge generate` too, whose default is the base model.
+MODEL = os.path.join(ROOT, "Models", "doge-tiny-instruct")
 KEY = "test-key"
 
 
@@ -99,7 +101,7 @@ def run(base):
 
     # Completions at temperature 0 equal `doge generate PROMPT --greedy`.
     prompt = "Once upon a time"
-    out = subprocess.run([BIN, "generate", prompt, "--greedy", "--max-new-tokens", "24", "--json"],
+    out = subprocess.run([BIN, "generate", "--model", MODEL, prompt, "--greedy", "--max-new-tokens", "24", "--json"],
                          capture_output=True, text=True, cwd=ROOT, check=True)
     expected = json.loads(out.stdout.strip().splitlines()[-1])
     c = client.completions.create(model=model, prompt=prompt, temperature=0, max_tokens=24)
