@@ -6,8 +6,8 @@
 #
 # usage: scripts/doge-tiny-instruct/retrain.sh      (from anywhere; works in the repository root)
 # Run it again to continue: each stage resumes from its newest checkpoint (a stage listed in
-# stages.tsv is finished and skipped), and an evaluation already written is not repeated. Stage wall times go to
-# runs/doge-tiny-instruct/stages.tsv, evaluations to runs/doge-tiny-instruct/eval-STAGE.json.
+# stages.tsv is finished and skipped), and an evaluation already written is not repeated. Stage
+# wall times go to runs/doge-tiny-instruct/stages.tsv, evaluations to runs/doge-tiny-instruct/eval-STAGE.json.
 # env: DOGE=path to the doge binary (default: the release build, built first)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
