@@ -117,7 +117,7 @@ public final class LoglikelihoodScorer: @unchecked Sendable {
                 families.insert(family[order[position]])
                 position += 1
             }
-            let scores = try run(batch, prefixLength: maxPrefix, suffixLength: maxSuffix)
+            let scores = try run(batch)
             for (g, groupScores) in zip(batch, scores) {
                 for (slot, s) in zip(g.slots, groupScores) {
                     results[g.index][slot] = s
@@ -162,10 +162,20 @@ public final class LoglikelihoodScorer: @unchecked Sendable {
         return family
     }
 
-    /// One batch: a forward over the distinct prefixes (left-padded; a family's shared head
-    /// once), then every continuation from a copy of its prefix's cache (right-padded), then
-    /// log-softmax at the scored positions.
-    private func run(_ batch: [PreparedGroup], prefixLength P: Int, suffixLength S: Int) throws -> [[Scored]] {
+    /// A continuation-pass row: one request's tokens after its group's prefix.
+    private struct SuffixRow {
+        var prefixCache: (source: DogeCache, row: Int)
+        var tokens: [Int]
+        var start: Int
+        /// Continuation tokens, the last positions of `tokens`.
+        var continuation: [Int]
+    }
+
+    /// One batch: forwards over the distinct prefixes (a family's shared head once), then the
+    /// continuations from copies of their prefixes' caches, then the LM head at the scored
+    /// positions only. Prefixes and continuations each go through the model in runs of similar
+    /// length (prefixes left-padded, continuations right-padded within a run).
+    private func run(_ batch: [PreparedGroup]) throws -> [[Scored]] {
         var unique: [[Int]: Int] = [:]
         var prefixRow: [Int] = []
         var prefixes: [[Int]] = []
@@ -177,57 +187,110 @@ public final class LoglikelihoodScorer: @unchecked Sendable {
                 prefixes.append(prefix)
             }
         }
-        let D = prefixes.count
-        var prefixCache = model.makeCache(batch: D)
-        if P > 0 {
-            var ids = [[Int]](), real = [[Bool]](), positions = [[Int]]()
-            for prefix in prefixes {
-                let pad = P - prefix.count
-                ids.append(Array(repeating: 0, count: pad) + prefix)
-                real.append(Array(repeating: false, count: pad) + Array(repeating: true, count: prefix.count))
-                positions.append(Array(repeating: 0, count: pad) + Array(0..<prefix.count))
+        // Prefixes go through the model in runs of similar length (left-padded within a run).
+        var prefixCache = [(source: DogeCache, row: Int)?](repeating: nil, count: prefixes.count)
+        for run in Self.runsOfSimilarLength(prefixes.map(\.count)) {
+            let longest = run.map { prefixes[$0].count }.max()!
+            let cache = model.makeCache(batch: run.count)
+            if longest > 0 {
+                var ids = [[Int]](), real = [[Bool]](), positions = [[Int]]()
+                for p in run {
+                    let pad = longest - prefixes[p].count
+                    ids.append(Array(repeating: 0, count: pad) + prefixes[p])
+                    real.append(Array(repeating: false, count: pad) + Array(repeating: true, count: prefixes[p].count))
+                    positions.append(Array(repeating: 0, count: pad) + Array(0..<prefixes[p].count))
+                }
+                let layout = BatchLayout(batch: run.count, tokens: longest, isReal: real)
+                _ = try model.model.hiddenStates(ids: ids, layout: layout, positions: positions, cache: cache, backend: backend)
             }
-            let layout = BatchLayout(batch: D, tokens: P, isReal: real)
-            _ = try model.model.hiddenStates(ids: ids, layout: layout, positions: positions, cache: prefixCache, backend: backend)
+            for (r, p) in run.enumerated() { prefixCache[p] = (cache, r) }
         }
-        var rowGroup: [Int] = [], ids: [[Int]] = [], mask: [[Int]] = [], positions: [[Int]] = []
+        var rows: [SuffixRow] = []
         for (d, g) in batch.enumerated() {
             for r in g.requests {
-                let suffix = Array(r.input[g.prefix...])
-                let pad = S - suffix.count
-                rowGroup.append(prefixRow[d])
-                ids.append(suffix + Array(repeating: 0, count: pad))
-                mask.append(Array(repeating: 1, count: suffix.count) + Array(repeating: 0, count: pad))
-                positions.append(Array(g.prefix..<(g.prefix + S)))
+                rows.append(SuffixRow(prefixCache: prefixCache[prefixRow[d]]!, tokens: Array(r.input[g.prefix...]), start: g.prefix, continuation: r.continuation))
             }
         }
-        prefixCache = P > 0 ? model.cache(gathering: rowGroup, from: prefixCache) : model.makeCache(batch: rowGroup.count)
-        let logits = try model.logits(ids: ids, attentionMask: mask, positions: positions, cache: prefixCache, backend: backend)
-        let V = model.config.vocabSize
-        let scratch = UnsafeMutableBufferPointer<Float>.allocate(capacity: V)
-        defer { scratch.deallocate() }
+        var scored = [Scored](repeating: Scored(loglikelihood: 0, isGreedy: false), count: rows.count)
+        for run in Self.runsOfSimilarLength(rows.map(\.tokens.count)) {
+            try scoreContinuations(run.map { rows[$0] }).enumerated().forEach { scored[run[$0.offset]] = $0.element }
+        }
         var out: [[Scored]] = []
         var row = 0
         for g in batch {
-            var scores: [Scored] = []
-            for r in g.requests {
-                var ll = 0.0
-                var greedy = true
-                let first = r.firstScored - g.prefix
-                logits.data.withUnsafeBufferPointer { buffer in
-                    for (j, token) in r.continuation.enumerated() {
-                        let base = buffer.baseAddress! + ((row * S) + first + j) * V
-                        let (logProb, isArgmax) = Self.logSoftmax(base, count: V, at: token, scratch: scratch.baseAddress!)
-                        ll += logProb
-                        greedy = greedy && isArgmax
-                    }
-                }
-                scores.append(Scored(loglikelihood: ll, isGreedy: greedy))
-                row += 1
-            }
-            out.append(scores)
+            out.append(Array(scored[row..<(row + g.requests.count)]))
+            row += g.requests.count
         }
         return out
+    }
+
+    /// Continuation rows through the model together (right-padded to the longest), each from a
+    /// copy of its prefix's cache; the LM head runs on the scored positions only.
+    private func scoreContinuations(_ rows: [SuffixRow]) throws -> [Scored] {
+        let S = rows.map(\.tokens.count).max()!
+        var ids: [[Int]] = [], real: [[Bool]] = [], positions: [[Int]] = []
+        for r in rows {
+            let pad = S - r.tokens.count
+            ids.append(r.tokens + Array(repeating: 0, count: pad))
+            real.append(Array(repeating: true, count: r.tokens.count) + Array(repeating: false, count: pad))
+            positions.append(Array(r.start..<(r.start + S)))
+        }
+        let cache = model.cache(gathering: rows.map(\.prefixCache))
+        let layout = BatchLayout(batch: rows.count, tokens: S, isReal: real)
+        let hidden = try model.model.hiddenStates(ids: ids, layout: layout, positions: positions, cache: cache, backend: backend)
+        let H = model.config.hiddenSize, V = model.config.vocabSize
+        let N = rows.reduce(0) { $0 + $1.continuation.count }
+        var selected = Tensor(zeros: [N, H])
+        var n = 0
+        for (b, r) in rows.enumerated() {
+            let first = b * S + r.tokens.count - r.continuation.count
+            selected.data.replaceSubrange((n * H)..<((n + r.continuation.count) * H), with: hidden.data[(first * H)..<((first + r.continuation.count) * H)])
+            n += r.continuation.count
+        }
+        let logits = model.head(selected, backend: backend)
+        let scratch = UnsafeMutableBufferPointer<Float>.allocate(capacity: V)
+        defer { scratch.deallocate() }
+        var out: [Scored] = []
+        n = 0
+        logits.data.withUnsafeBufferPointer { buffer in
+            for r in rows {
+                var ll = 0.0
+                var greedy = true
+                for token in r.continuation {
+                    let (logProb, isArgmax) = Self.logSoftmax(buffer.baseAddress! + n * V, count: V, at: token, scratch: scratch.baseAddress!)
+                    ll += logProb
+                    greedy = greedy && isArgmax
+                    n += 1
+                }
+                out.append(Scored(loglikelihood: ll, isGreedy: greedy))
+            }
+        }
+        return out
+    }
+
+    /// Padded tokens a forward call costs beyond its own (kernel calls, cache copies), and the
+    /// fewest rows a call's matrix products run efficiently on.
+    static let callOverheadTokens = 32, efficientRows = 24
+
+    /// Splits rows into runs of similar length (indices, longest first) so right-padding each run
+    /// to its longest row wastes little: the split minimising padded tokens plus a per-call cost.
+    static func runsOfSimilarLength(_ lengths: [Int]) -> [[Int]] {
+        guard !lengths.isEmpty else { return [] }
+        let order = lengths.indices.sorted { lengths[$0] > lengths[$1] }
+        let n = order.count
+        // best[j]: the cheapest split of order[0..<j]; cut[j]: where its last run starts.
+        var best = [Int](repeating: Int.max, count: n + 1), cut = [Int](repeating: 0, count: n + 1)
+        best[0] = 0
+        for j in 1...n {
+            for i in 0..<j {
+                let cost = best[i] + max((j - i) * lengths[order[i]], efficientRows) + callOverheadTokens
+                if cost < best[j] { best[j] = cost; cut[j] = i }
+            }
+        }
+        var runs: [[Int]] = []
+        var j = n
+        while j > 0 { runs.append(Array(order[cut[j]..<j])); j = cut[j] }
+        return runs.reversed()
     }
 
     /// log_softmax(row)[token] and whether token is the first argmax (as torch.argmax);

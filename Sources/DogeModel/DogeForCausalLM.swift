@@ -150,9 +150,11 @@ public final class DogeForCausalLM: @unchecked Sendable {
                 selected.data.replaceSubrange((b * keep * H)..<((b + 1) * keep * H), with: hidden.data[src..<(src + keep * H)])
             }
         }
-        let head = lmHead ?? model.tiedHead
         return head(selected, backend: backend).reshaped([layout.batch, keep, config.vocabSize])
     }
+
+    /// The LM head: `lm_head`, or the embedding matrix when tied.
+    public var head: Linear { lmHead ?? model.tiedHead }
 
     static func batchLayout(ids: [[Int]], attentionMask: [[Int]]?) throws -> BatchLayout {
         guard let T = ids.first?.count, T > 0 else { throw ModelError.invalidInput("no tokens: give at least one token id") }

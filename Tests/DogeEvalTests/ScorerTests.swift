@@ -45,6 +45,19 @@ final class ScorerTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(groups[0][0].context.count, LoglikelihoodScorer.minimumSharedHead + 20)
     }
 
+    /// Runs of similar length: every row once, longest first, long and short rows apart (padding a
+    /// 3-token row to 100 would cost more than another call), similar rows together.
+    func testRunsOfSimilarLength() {
+        let lengths = [5, 100, 3, 98, 4, 97]
+        let runs = LoglikelihoodScorer.runsOfSimilarLength(lengths)
+        XCTAssertEqual(runs.joined().sorted(), Array(lengths.indices))
+        XCTAssertEqual(runs.map { $0.map { lengths[$0] } }, [[100, 98, 97], [5, 4, 3]])
+        XCTAssertEqual(LoglikelihoodScorer.runsOfSimilarLength(Array(repeating: 40, count: 7)).count, 1)
+        XCTAssertEqual(LoglikelihoodScorer.runsOfSimilarLength([]), [])
+        // Tiny rows are not split off into calls too small to run efficiently.
+        XCTAssertEqual(LoglikelihoodScorer.runsOfSimilarLength([6, 2, 1]).count, 1)
+    }
+
     func testEncodePairMovesTrailingSpace() throws {
         let lm = try LMEvalParityTests.model()
         let r = try lm.encodePair(context: "The answer is ", continuation: "yes")

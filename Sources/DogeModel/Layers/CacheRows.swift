@@ -48,10 +48,15 @@ extension DogeForCausalLM {
     /// A new cache whose row r holds a copy of row `rows[r]` of `source` (rows may repeat; the
     /// key stores are copy-on-write, so shared prefixes cost nothing until a row appends).
     public func cache(gathering rows: [Int], from source: DogeCache) -> DogeCache {
-        let cache = makeCache(batch: rows.count, bounded: source.layers.first?.bounded ?? true)
-        for (target, layer) in zip(cache.layers, source.layers) {
-            target.stores = rows.map { layer.stores[$0] }
-            target.length = rows.map { layer.length[$0] }
+        cache(gathering: rows.map { (source, $0) })
+    }
+
+    /// The same with each row from a cache of its own choosing (caches of this model).
+    public func cache(gathering rows: [(source: DogeCache, row: Int)]) -> DogeCache {
+        let cache = makeCache(batch: rows.count, bounded: rows.first?.source.layers.first?.bounded ?? true)
+        for (l, target) in cache.layers.enumerated() {
+            target.stores = rows.map { $0.source.layers[l].stores[$0.row] }
+            target.length = rows.map { $0.source.layers[l].length[$0.row] }
         }
         return cache
     }

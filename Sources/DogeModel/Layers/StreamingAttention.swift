@@ -7,7 +7,7 @@ extension DynamicMaskAttention {
     /// Kept keys live in rows of a working buffer that persist from block to block: a key is
     /// copied once when it joins, and its row is reused after it leaves.
     func attendStreaming(queries q: UnsafePointer<Float>, row firstRow: Int, tokens T: Int, head: Int, store: KeyStore,
-                         schedule: KeptKeySchedule, block: Int = 128,
+                         schedule: KeptKeySchedule, block: Int = 64,
                          into out: UnsafeMutablePointer<Float>, backend: ComputeBackend) {
         let (H, D) = (numHeads, headDim)
         let n = store.count
