@@ -87,11 +87,13 @@ public struct TrainingOptions: Sendable {
             throw TrainingError.invalidOption(key: url.path, problem: "cannot read the recipe: \(error.localizedDescription)")
         }
         do {
-            guard let object = try Yams.load(yaml: text) as? [String: Any] else {
+            guard let object = try RecipeYAML.load(text) as? [String: Any] else {
                 throw TrainingError.invalidOption(key: url.path, problem: "the recipe is not a mapping of keys to values")
             }
             return resolvingPaths(object, against: url.deletingLastPathComponent())
-        } catch let e as TrainingError { throw e } catch {
+        } catch TrainingError.invalidOption(_, let problem) {
+            throw TrainingError.invalidOption(key: url.path, problem: problem)
+        } catch {
             throw TrainingError.invalidOption(key: url.path, problem: "not valid YAML: \(error)")
         }
     }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Yams
 import DogePostTraining
 import DogeTraining
 
@@ -50,7 +49,7 @@ struct PostTrainingFlags: ParsableArguments {
         for item in set {
             guard let eq = item.firstIndex(of: "=") else { throw ValidationError("--set expects KEY=VALUE, found \(item)") }
             let value: Any
-            do { value = try Yams.load(yaml: String(item[item.index(after: eq)...])) ?? NSNull() } catch {
+            do { value = try RecipeYAML.load(String(item[item.index(after: eq)...])) ?? NSNull() } catch {
                 throw ValidationError("--set \(item): the value is not valid YAML")
             }
             try TrainingOptions.set(&values, key: String(item[..<eq]), to: value)

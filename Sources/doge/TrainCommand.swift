@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Yams
 import DogeHub
 import DogeModel
 import DogeTraining
@@ -101,7 +100,7 @@ struct TrainCommand: ParsableCommand {
         for item in set {
             let eq = item.firstIndex(of: "=")!
             let value: Any
-            do { value = try Yams.load(yaml: String(item[item.index(after: eq)...])) ?? NSNull() } catch {
+            do { value = try RecipeYAML.load(String(item[item.index(after: eq)...])) ?? NSNull() } catch {
                 throw RunError("--set \(item): the value is not valid YAML: \(error)")
             }
             try TrainingOptions.set(&values, key: String(item[..<eq]), to: value)
