@@ -269,6 +269,18 @@ static void scale_c(long m, long n, float beta, float *c, long ldc) {
     }
 }
 
+// An edge tile from `tmp` into C as DK_STORE would store it (one loop per beta case, so they vectorize).
+static void store_edge(long mrr, long nrr, float alpha, const float *tmp, long ldt, float be, float *cp, long ldc) {
+    for (long i = 0; i < mrr; i++) {
+        const float *t = tmp + i * ldt;
+        float *d = cp + i * ldc;
+        // alpha·t as its own statement: never contracted into an FMA with the add (DK_STORE's rounding).
+        if (be == 0.0f) for (long j = 0; j < nrr; j++) d[j] = alpha * t[j];
+        else if (be == 1.0f) for (long j = 0; j < nrr; j++) { float v = alpha * t[j]; d[j] = d[j] + v; }
+        else for (long j = 0; j < nrr; j++) { float v = alpha * t[j], w = be * d[j]; d[j] = w + v; }
+    }
+}
+
 static void sgemm_blocked(const dk_gemm_cfg *cf, int ta, int tb, long m, long n, long k, float alpha,
                           const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc,
                           const dk_wmat *wb) {
@@ -303,12 +315,7 @@ static void sgemm_blocked(const dk_gemm_cfg *cf, int ta, int tb, long m, long n,
                             cf->kern(kc, ap, bp, cp, ldc, alpha, be);
                         } else {
                             cf->kern(kc, ap, bp, tmp, nr, 1.0f, 0.0f);
-                            for (long i = 0; i < mrr; i++)
-                                for (long j = 0; j < nrr; j++) {
-                                    float v = alpha * tmp[i * nr + j];
-                                    float *d = cp + i * ldc + j;
-                                    *d = be == 0.0f ? v : (be == 1.0f ? *d + v : be * *d + v);
-                                }
+                            store_edge(mrr, nrr, alpha, tmp, nr, be, cp, ldc);
                         }
                     }
                 }
@@ -328,6 +335,80 @@ int dk_sgemm_isa(int isa, int transA, int transB, long m, long n, long k, float 
     if (!gemm_cfg(isa, &cfg)) return 0;
     sgemm_blocked(&cfg, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, NULL);
     return 1;
+}
+
+#if defined(__x86_64__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512vl,avx512dq,avx2,fma"))), apply_to = function)
+// C[m, n] = alpha·A[m, k]·B[k, n] + beta·C for m ≤ 4 (attention's P·V for a few queries), without
+// padding m to the 12-row tile. Same arithmetic as sgemm_blocked with cfg_avx512: per element one
+// FMA chain over each KC-long slice of k from zero, then C = alpha·acc (+ beta·C) for the first
+// slice and C + alpha·acc for the next, so every element has the bits the packed GEMM gives it.
+static inline __attribute__((always_inline)) void few_rows_avx512(const int M, long n, long k, float alpha,
+                                                                   const float *a, long lda, const float *b, long ldb,
+                                                                   float beta, float *c, long ldc) {
+    const long KC = cfg_avx512.kc;
+    for (long j0 = 0; j0 < n; j0 += 64) {
+        long cols = n - j0 < 64 ? n - j0 : 64;
+        __mmask16 mk[4];
+        for (int v = 0; v < 4; v++) {
+            long left = cols - 16 * v;
+            mk[v] = left >= 16 ? (__mmask16)0xFFFF : left > 0 ? (__mmask16)((1u << left) - 1) : 0;
+        }
+        for (long p0 = 0; p0 < k; p0 += KC) {
+            long p1 = k - p0 < KC ? k : p0 + KC;
+            float be = p0 == 0 ? beta : 1.0f;
+            __m512 acc[4][4];
+#pragma clang loop unroll(full)
+            for (int i = 0; i < M; i++)
+#pragma clang loop unroll(full)
+                for (int v = 0; v < 4; v++) acc[i][v] = _mm512_setzero_ps();
+            for (long p = p0; p < p1; p++) {
+                const float *bp = b + p * ldb + j0;
+                __m512 bv[4];
+#pragma clang loop unroll(full)
+                for (int v = 0; v < 4; v++) bv[v] = _mm512_maskz_loadu_ps(mk[v], bp + 16 * v);
+#pragma clang loop unroll(full)
+                for (int i = 0; i < M; i++) {
+                    __m512 ai = _mm512_set1_ps(a[i * lda + p]);
+#pragma clang loop unroll(full)
+                    for (int v = 0; v < 4; v++) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
+                }
+            }
+            for (int i = 0; i < M; i++)
+                for (int v = 0; v < 4 && mk[v]; v++) {
+                    float *cp = c + i * ldc + j0 + 16 * v;
+                    __m512 t = _mm512_mul_ps(_mm512_set1_ps(alpha), acc[i][v]);
+                    if (be == 1.0f) t = _mm512_add_ps(_mm512_maskz_loadu_ps(mk[v], cp), t);
+                    else if (be != 0.0f) t = _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(be), _mm512_maskz_loadu_ps(mk[v], cp)), t);
+                    _mm512_mask_storeu_ps(cp, mk[v], t);
+                }
+        }
+    }
+}
+
+static void sgemm_few_rows_avx512(long m, long n, long k, float alpha, const float *a, long lda,
+                                  const float *b, long ldb, float beta, float *c, long ldc) {
+    switch (m) {
+    case 1: few_rows_avx512(1, n, k, alpha, a, lda, b, ldb, beta, c, ldc); break;
+    case 2: few_rows_avx512(2, n, k, alpha, a, lda, b, ldb, beta, c, ldc); break;
+    case 3: few_rows_avx512(3, n, k, alpha, a, lda, b, ldb, beta, c, ldc); break;
+    default: few_rows_avx512(4, n, k, alpha, a, lda, b, ldb, beta, c, ldc); break;
+    }
+}
+#pragma clang attribute pop
+#endif
+
+int dk_sgemm_few_rows(int isa, long m, long n, long k, float alpha, const float *a, long lda, const float *b,
+                      long ldb, float beta, float *c, long ldc) {
+#if defined(__x86_64__)
+    if (isa > dk_isa()) isa = dk_isa();
+    if (isa >= DK_ISA_AVX512 && m >= 1 && m <= 4 && k > 0 && alpha != 0.0f) {
+        sgemm_few_rows_avx512(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return 1;
+    }
+#endif
+    (void)isa; (void)m; (void)n; (void)k; (void)alpha; (void)a; (void)lda; (void)b; (void)ldb; (void)beta; (void)c; (void)ldc;
+    return 0;
 }
 
 int dk_wgemm_isa(int isa, long m, const float *a, long lda, const dk_wmat *w, float *c, long ldc) {

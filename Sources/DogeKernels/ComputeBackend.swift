@@ -142,6 +142,11 @@ public final class ComputeBackend: @unchecked Sendable {
         }
         let work = s.m * s.n * s.k
         let parts = work >= Self.gemmSplitWork ? min(pool.threads, max(1, s.n / 32 + s.m / 24)) : 1
+        // A few rows (attention's P·V for a few queries): the packed GEMM's bits without its 12-row padding.
+        if parts == 1, s.m <= 4, !s.transA, !s.transB, sgemm == nil,
+           dk_sgemm_few_rows(isa.rawValue, s.m, s.n, s.k, alpha, a, s.lda, b, s.ldb, beta, c, s.ldc) != 0 {
+            return
+        }
         if let sgemm {
             if blasThreading == .library || parts == 1 {
                 Self.libraryThreadsLock.set(blasThreading == .library ? pool.threads : 1, setLibraryThreads)

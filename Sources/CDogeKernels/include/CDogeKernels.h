@@ -56,6 +56,10 @@ typedef struct {
     void *cblas;  ///< optional cblas_sgemm to run each part with instead of dk_sgemm
     int isa;      ///< kernel level for dk_sgemm_isa
 } dk_sgemm_args;
+/// C[m, n] = alpha·A·B + beta·C (neither transposed) for 1 ≤ m ≤ 4 with the bits dk_sgemm gives,
+/// without padding m to a register tile. Returns 0 (nothing done) where it has no kernel.
+int dk_sgemm_few_rows(int isa, long m, long n, long k, float alpha, const float *a, long lda, const float *b,
+                      long ldb, float beta, float *c, long ldc);
 /// Pool job: computes share `part` of a dk_sgemm_args product (split by N, or by M when N is small).
 void dk_sgemm_job(void *ctx, int part, int nparts);
 

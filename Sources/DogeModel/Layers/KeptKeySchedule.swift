@@ -14,6 +14,11 @@ struct KeptKeySchedule {
 
     var queries: Int { stepStart.count - 1 }
 
+    /// Whether every event is a join and slot s is the (s + 1)-th to join.
+    var joinsInSlotOrder: Bool {
+        events.indices.allSatisfy { events[$0] == Int32($0 + 1) }
+    }
+
     /// Query t (absolute position past + t) sees the slots whose cache index is at most its
     /// position and, with a sliding window, inside it; when more than `limit` are visible it keeps
     /// the `limit` with the largest dt, the earlier key winning ties (the rule used everywhere).

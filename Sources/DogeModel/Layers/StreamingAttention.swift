@@ -12,6 +12,11 @@ extension DynamicMaskAttention {
         let (H, D) = (numHeads, headDim)
         let n = store.count
         guard n > 0 else { return }
+        if schedule.joinsInSlotOrder {
+            attendInSlotOrder(queries: q, row: firstRow, tokens: T, head: head, store: store, schedule: schedule,
+                              block: block, into: out, backend: backend)
+            return
+        }
         let scale = 1 / Float(D).squareRoot()
         var window = KeptRows(slots: n, headDim: D, reserve: min(n, keepWindowSize + 2 * block))
         var member = [Bool](repeating: false, count: n)
@@ -75,6 +80,48 @@ extension DynamicMaskAttention {
                         }
                         swap(&leftLastBlock, &leftThisBlock)
                         leftThisBlock.removeAll(keepingCapacity: true)
+                    }
+                }
+            }
+        }
+    }
+}
+
+extension DynamicMaskAttention {
+    /// `attendStreaming` when keys only ever join, in slot order (no key leaves: every visible
+    /// key is kept, as in any sequence shorter than keep_window_size): its working buffer would
+    /// hold exactly the store's first rows, so the products read the store itself, nothing is
+    /// copied, and the numbers are the same.
+    private func attendInSlotOrder(queries q: UnsafePointer<Float>, row firstRow: Int, tokens T: Int, head: Int,
+                                   store: KeyStore, schedule: KeptKeySchedule, block: Int,
+                                   into out: UnsafeMutablePointer<Float>, backend: ComputeBackend) {
+        let (H, D) = (numHeads, headDim)
+        let scale = 1 / Float(D).squareRoot()
+        var bias = [Float](repeating: -.infinity, count: store.count)   // dt once joined
+        var scores: [Float] = []
+        store.keys.withUnsafeBufferPointer { keys in
+            store.values.withUnsafeBufferPointer { values in
+                for t0 in stride(from: 0, to: T, by: block) {
+                    let rows = min(block, T - t0)
+                    let width = schedule.stepStart[t0 + rows]   // keys joined by the block's last query
+                    guard width > 0 else { continue }
+                    if scores.count < rows * width { scores = [Float](repeating: 0, count: rows * width) }
+                    scores.withUnsafeMutableBufferPointer { sp in
+                        backend.gemm(GemmShape(transB: true, m: rows, n: width, k: D, lda: H * D, ldb: D, ldc: width),
+                                     alpha: scale, q + (firstRow + t0) * H * D + head * D, keys.baseAddress!, sp.baseAddress!)
+                        for r in 0..<rows {
+                            let t = t0 + r
+                            for s in schedule.stepStart[t]..<schedule.stepStart[t + 1] { bias[s] = store.dt[s] }
+                            let row = sp.baseAddress! + r * width
+                            if schedule.stepStart[t + 1] > 0 {
+                                bias.withUnsafeBufferPointer { VectorOps.add($0.baseAddress!, into: row, count: width) }
+                                VectorOps.softmaxInPlace(row, count: width)
+                            } else {
+                                row.update(repeating: 0, count: width)
+                            }
+                        }
+                        backend.gemm(GemmShape(m: rows, n: D, k: width, lda: width, ldb: D, ldc: H * D),
+                                     sp.baseAddress!, values.baseAddress!, out + (firstRow + t0) * H * D + head * D)
                     }
                 }
             }
