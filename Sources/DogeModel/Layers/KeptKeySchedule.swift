@@ -9,15 +9,13 @@
 struct KeptKeySchedule {
     /// Events of query t: `events[stepStart[t]..<stepStart[t + 1]]`; slot + 1 when the slot
     /// joins the kept set, −(slot + 1) when it leaves.
-    var stepStart: [Int]
-    var events: [Int32]
-
-    var queries: Int { stepStart.count - 1 }
+    let stepStart: [Int]
+    let events: [Int32]
 
     /// Whether every event is a join and slot s is the (s + 1)-th to join.
-    var joinsInSlotOrder: Bool {
-        events.indices.allSatisfy { events[$0] == Int32($0 + 1) }
-    }
+    let joinsInSlotOrder: Bool
+
+    var queries: Int { stepStart.count - 1 }
 
     /// Query t (absolute position past + t) sees the slots whose cache index is at most its
     /// position and, with a sliding window, inside it; when more than `limit` are visible it keeps
@@ -77,6 +75,7 @@ struct KeptKeySchedule {
         }
         self.stepStart = stepStart
         self.events = events
+        joinsInSlotOrder = events.indices.allSatisfy { events[$0] == Int32($0 + 1) }
     }
 }
 

@@ -17,7 +17,6 @@ extension DynamicMaskAttention {
                               block: block, into: out, backend: backend)
             return
         }
-        let scale = 1 / Float(D).squareRoot()
         var window = KeptRows(slots: n, headDim: D, reserve: min(n, keepWindowSize + 2 * block))
         var member = [Bool](repeating: false, count: n)
         var members = 0
@@ -43,8 +42,8 @@ extension DynamicMaskAttention {
                         if scores.count < rows * width { scores = [Float](repeating: 0, count: rows * width) }
                         window.keys.withUnsafeBufferPointer { kp in
                             scores.withUnsafeMutableBufferPointer { sp in
-                                backend.gemm(GemmShape(transB: true, m: rows, n: width, k: D, lda: H * D, ldb: D, ldc: width),
-                                             alpha: scale, q + (firstRow + t0) * H * D + head * D, kp.baseAddress!, sp.baseAddress!)
+                                blockScores(q + (firstRow + t0) * H * D + head * D, rows: rows, keys: kp.baseAddress!, width: width,
+                                            into: sp.baseAddress!, backend: backend)
                             }
                         }
                         scores.withUnsafeMutableBufferPointer { sp in
@@ -63,19 +62,15 @@ extension DynamicMaskAttention {
                                         leftThisBlock.append(Int32(s))
                                     }
                                 }
-                                let row = sp.baseAddress! + r * width
-                                if members > 0 {
-                                    window.bias.withUnsafeBufferPointer { VectorOps.add($0.baseAddress!, into: row, count: width) }
-                                    VectorOps.softmaxInPlace(row, count: width)
-                                } else {
-                                    row.update(repeating: 0, count: width)
+                                window.bias.withUnsafeBufferPointer {
+                                    Self.maskedSoftmax(sp.baseAddress! + r * width, bias: $0.baseAddress!, width: width, anyKept: members > 0)
                                 }
                             }
                         }
                         window.values.withUnsafeBufferPointer { vp in
                             scores.withUnsafeBufferPointer { sp in
-                                backend.gemm(GemmShape(m: rows, n: D, k: width, lda: width, ldb: D, ldc: H * D),
-                                             sp.baseAddress!, vp.baseAddress!, out + (firstRow + t0) * H * D + head * D)
+                                blockOutput(sp.baseAddress!, rows: rows, values: vp.baseAddress!, width: width,
+                                            into: out + (firstRow + t0) * H * D + head * D, backend: backend)
                             }
                         }
                         swap(&leftLastBlock, &leftThisBlock)
@@ -96,7 +91,6 @@ extension DynamicMaskAttention {
                                    store: KeyStore, schedule: KeptKeySchedule, block: Int,
                                    into out: UnsafeMutablePointer<Float>, backend: ComputeBackend) {
         let (H, D) = (numHeads, headDim)
-        let scale = 1 / Float(D).squareRoot()
         var bias = [Float](repeating: -.infinity, count: store.count)   // dt once joined
         var scores: [Float] = []
         store.keys.withUnsafeBufferPointer { keys in
@@ -107,25 +101,46 @@ extension DynamicMaskAttention {
                     guard width > 0 else { continue }
                     if scores.count < rows * width { scores = [Float](repeating: 0, count: rows * width) }
                     scores.withUnsafeMutableBufferPointer { sp in
-                        backend.gemm(GemmShape(transB: true, m: rows, n: width, k: D, lda: H * D, ldb: D, ldc: width),
-                                     alpha: scale, q + (firstRow + t0) * H * D + head * D, keys.baseAddress!, sp.baseAddress!)
+                        blockScores(q + (firstRow + t0) * H * D + head * D, rows: rows, keys: keys.baseAddress!, width: width,
+                                    into: sp.baseAddress!, backend: backend)
                         for r in 0..<rows {
                             let t = t0 + r
                             for s in schedule.stepStart[t]..<schedule.stepStart[t + 1] { bias[s] = store.dt[s] }
-                            let row = sp.baseAddress! + r * width
-                            if schedule.stepStart[t + 1] > 0 {
-                                bias.withUnsafeBufferPointer { VectorOps.add($0.baseAddress!, into: row, count: width) }
-                                VectorOps.softmaxInPlace(row, count: width)
-                            } else {
-                                row.update(repeating: 0, count: width)
+                            bias.withUnsafeBufferPointer {
+                                Self.maskedSoftmax(sp.baseAddress! + r * width, bias: $0.baseAddress!, width: width,
+                                                   anyKept: schedule.stepStart[t + 1] > 0)
                             }
                         }
-                        backend.gemm(GemmShape(m: rows, n: D, k: width, lda: width, ldb: D, ldc: H * D),
-                                     sp.baseAddress!, values.baseAddress!, out + (firstRow + t0) * H * D + head * D)
+                        blockOutput(sp.baseAddress!, rows: rows, values: values.baseAddress!, width: width,
+                                    into: out + (firstRow + t0) * H * D + head * D, backend: backend)
                     }
                 }
             }
         }
+    }
+}
+
+extension DynamicMaskAttention {
+    /// scores[rows, width] = (queries of one head, row stride H·D) · keysᵀ / √D.
+    private func blockScores(_ queries: UnsafePointer<Float>, rows: Int, keys: UnsafePointer<Float>, width: Int,
+                             into scores: UnsafeMutablePointer<Float>, backend: ComputeBackend) {
+        let (H, D) = (numHeads, headDim)
+        backend.gemm(GemmShape(transB: true, m: rows, n: width, k: D, lda: H * D, ldb: D, ldc: width),
+                     alpha: 1 / Float(D).squareRoot(), queries, keys, scores)
+    }
+
+    /// One query's weights: softmax(scores + bias), all zero when it keeps no key.
+    private static func maskedSoftmax(_ row: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, width: Int, anyKept: Bool) {
+        guard anyKept else { row.update(repeating: 0, count: width); return }
+        VectorOps.add(bias, into: row, count: width)
+        VectorOps.softmaxInPlace(row, count: width)
+    }
+
+    /// out[rows, D] (row stride H·D) = weights[rows, width] · values[width, D].
+    private func blockOutput(_ weights: UnsafePointer<Float>, rows: Int, values: UnsafePointer<Float>, width: Int,
+                             into out: UnsafeMutablePointer<Float>, backend: ComputeBackend) {
+        let (H, D) = (numHeads, headDim)
+        backend.gemm(GemmShape(m: rows, n: D, k: width, lda: width, ldb: D, ldc: H * D), weights, values, out)
     }
 }
 
